@@ -18,6 +18,12 @@ setup(
     license='Apache-2.0',
     entry_points={
         'console_scripts': [
+            'perception-video-to-bag = perception_bringup.video_to_bag:main',
+            'perception-bag-play = perception_bringup.bag_play:main',
+            'perception-bag-record = perception_bringup.bag_record:main',
+            'perception-process-bag = perception_bringup.process_bag:main',
+            'perception-run-graph = perception_bringup.run_graph:main',
+            'perception-demo = perception_bringup.demo:main',
         ],
     },
 )

@@ -18,6 +18,13 @@ setup(
     license='Apache-2.0',
     entry_points={
         'console_scripts': [
+            'tracker_node = perception_deepsort.tracker_node:main',
+            'perception-track-mot = perception_deepsort.mot.track:main',
+            'perception-eval-mot = perception_deepsort.mot.evaluate:main',
+            'perception-make-mot = perception_deepsort.mot.synthetic:main',
+            'perception-train-reid = perception_deepsort.reid.train:main',
+            'perception-eval-reid = perception_deepsort.reid.evaluate:main',
+            'perception-make-market = perception_deepsort.reid.synthetic_market:main',
         ],
     },
 )

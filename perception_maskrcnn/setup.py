@@ -18,6 +18,11 @@ setup(
     license='Apache-2.0',
     entry_points={
         'console_scripts': [
+            'detector_node = perception_maskrcnn.detector_node:main',
+            'perception-detect = perception_maskrcnn.tools.detect:main',
+            'perception-train-maskrcnn = perception_maskrcnn.training.train:main',
+            'perception-eval-maskrcnn = perception_maskrcnn.training.evaluate:main',
+            'perception-make-coco = perception_maskrcnn.training.synthetic_coco:main',
         ],
     },
 )

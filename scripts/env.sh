@@ -21,4 +21,8 @@ if [[ -f "$_PERCEPTION_ROOT/install/setup.bash" ]]; then
   # shellcheck disable=SC1091
   source "$_PERCEPTION_ROOT/install/setup.bash"
 fi
+# ament_python installs console scripts under lib/<package> (for `ros2 run`); put ours on PATH too.
+for _d in "$_PERCEPTION_ROOT"/install/perception_*/lib/perception_*; do
+  case ":$PATH:" in *":$_d:"*) ;; *) [[ -d "$_d" ]] && export PATH="$_d:$PATH" ;; esac
+done
 unset _venv _site _libs _d

@@ -1,0 +1,9 @@
+"""Shared pytest set-up: every test run talks DDS on loopback only, in its own domain."""
+import os
+import random
+
+# Keep test traffic on this machine and away from any other ROS graph on the network.
+os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
+os.environ.setdefault('ROS_DOMAIN_ID', str(random.Random(os.getpid()).randint(1, 100)))
+# Torch on a 2-core machine: more threads than cores only adds contention.
+os.environ.setdefault('OMP_NUM_THREADS', '2')
