@@ -21,7 +21,7 @@ fi
 # Keep colcon from crawling into the venv when the repo root is the workspace.
 touch "$VENV/COLCON_IGNORE"
 # An empty local_setup marks the venv as an ament prefix, so colcon does not warn about it.
-touch "$VENV/local_setup.sh"
+touch "$VENV"/local_setup.{sh,bash,zsh}
 PIP=("$VENV/bin/pip" install -q --disable-pip-version-check)
 export _ROS_WHEELS_BOOTSTRAP_COMPLETE=1  # pip's own python must not re-exec
 
