@@ -1,0 +1,1 @@
+"""MOTChallenge tooling: file I/O, synthetic sequences, offline tracking and evaluation."""
