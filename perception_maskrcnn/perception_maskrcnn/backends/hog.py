@@ -1,0 +1,67 @@
+"""Offline fallback: OpenCV's built-in HOG + linear SVM people detector (no weight files)."""
+from __future__ import annotations
+
+import logging
+import time
+
+import cv2
+import numpy as np
+import torch
+from torchvision.ops import nms
+
+from ..detections import Detections
+from .base import Detector, check_image, keep_index, resolve_class_ids
+
+LOG = logging.getLogger(__name__)
+FALLBACK_WARNING = ('USING THE OFFLINE FALLBACK DETECTOR (OpenCV HOG people detector): it finds only '
+                    'upright people, misses many and gives no masks. Give Mask R-CNN or YOLO weights '
+                    'for real detection (see perception_maskrcnn.backends.weights).')
+
+
+class HogDetector(Detector):
+    """OpenCV HOG people detector with torchvision NMS; class 'person' only, no masks."""
+
+    name = 'hog'
+    weights = 'opencv-builtin-people-svm'
+
+    def __init__(self, device='auto', score_threshold=0.5, classes=None, max_detections=100,
+                 max_side=640, win_stride=8, scale=1.05, nms_iou=0.4):
+        """Set up the detector; ``max_side`` bounds the longer image side HOG runs on."""
+        LOG.warning(FALLBACK_WARNING)
+        self.class_names = ['person']
+        self.device = 'cpu'  # OpenCV's CPU implementation whatever was asked
+        self.score_threshold = float(score_threshold)
+        self.class_filter = resolve_class_ids(classes, self.class_names)
+        self.max_detections = int(max_detections)
+        self.max_side = int(max_side)
+        self.win_stride = (int(win_stride), int(win_stride))
+        self.scale = float(scale)
+        self.nms_iou = float(nms_iou)
+        self.hog = cv2.HOGDescriptor()
+        self.hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
+
+    def detect(self, image_rgb: np.ndarray) -> Detections:
+        """Detect people in one HxWx3 uint8 RGB image."""
+        check_image(image_rgb)
+        start = time.perf_counter()
+        # HOG cost grows with pixels x scales: run on a downscaled frame and scale boxes back.
+        factor = min(1.0, self.max_side / max(image_rgb.shape[:2]))
+        gray = cv2.cvtColor(image_rgb, cv2.COLOR_RGB2GRAY)
+        if factor < 1.0:
+            gray = cv2.resize(gray, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
+        inferred = time.perf_counter()
+        rects, margins = self.hog.detectMultiScale(gray, winStride=self.win_stride, padding=(8, 8),
+                                                   scale=self.scale)
+        post = time.perf_counter()
+        rects = np.asarray(rects, np.float32).reshape(-1, 4)
+        boxes = np.concatenate([rects[:, :2], rects[:, :2] + rects[:, 2:]], axis=1) / factor
+        # SVM margin -> (0, 1): 0.5 is the SVM's own decision boundary (margin 0).
+        scores = 1.0 / (1.0 + np.exp(-np.asarray(margins, np.float32).reshape(-1)))
+        if len(boxes):
+            kept = nms(torch.from_numpy(boxes), torch.from_numpy(scores), self.nms_iou).numpy()
+            boxes, scores = boxes[kept], scores[kept]
+        class_ids = np.zeros(len(boxes), np.int64)
+        keep = keep_index(scores, class_ids, self.score_threshold, self.class_filter, self.max_detections)
+        done = time.perf_counter()
+        timings = {'preprocess': inferred - start, 'inference': post - inferred, 'postprocess': done - post}
+        return Detections(boxes[keep], scores[keep], class_ids[keep], self.class_names, timings=timings)

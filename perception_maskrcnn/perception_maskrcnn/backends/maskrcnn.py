@@ -1,0 +1,165 @@
+"""torchvision Mask R-CNN (ResNet-50 FPN, v1 and v2) as a detector backend."""
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torchvision.models.detection import (MaskRCNN_ResNet50_FPN_V2_Weights, MaskRCNN_ResNet50_FPN_Weights,
+                                          maskrcnn_resnet50_fpn, maskrcnn_resnet50_fpn_v2)
+
+from ..detections import Detections, mask_window
+from .base import Detector, check_image, keep_index, resolve_class_ids
+from .device import resolve_device, synchronize
+from .weights import WeightsError, existing_file, hub_file, load_torch_file, state_dict_of
+
+LOG = logging.getLogger(__name__)
+
+# backend name -> (builder, torchvision weights enum, architecture name stored in checkpoints)
+ARCHITECTURES = {
+    'maskrcnn': (maskrcnn_resnet50_fpn, MaskRCNN_ResNet50_FPN_Weights, 'maskrcnn_resnet50_fpn'),
+    'maskrcnn_v2': (maskrcnn_resnet50_fpn_v2, MaskRCNN_ResNet50_FPN_V2_Weights, 'maskrcnn_resnet50_fpn_v2'),
+}
+COCO_CLASS_NAMES = list(MaskRCNN_ResNet50_FPN_Weights.COCO_V1.meta['categories'])
+MASK_THRESHOLD = 0.5
+
+
+def build_maskrcnn(backend: str, num_classes: int, **model_options) -> torch.nn.Module:
+    """An untrained Mask R-CNN of the given backend name (no weight download, ever)."""
+    builder = ARCHITECTURES[backend][0]
+    return builder(weights=None, weights_backbone=None, num_classes=num_classes, **model_options)
+
+
+def backend_of_arch(arch: str) -> str:
+    """Backend name for an architecture name stored in a checkpoint config."""
+    for backend, (_, _, name) in ARCHITECTURES.items():
+        if name == arch:
+            return backend
+    raise KeyError(arch)
+
+
+def _named_weights(backend: str, name: str):
+    """A torchvision weights enum member from 'COCO_V1', 'DEFAULT' or its full name, else None."""
+    enum = ARCHITECTURES[backend][1]
+    short = name.split('.')[-1]
+    if name.count('.') == 1 and name.split('.')[0] != enum.__name__:
+        return None
+    return enum[short] if short in enum.__members__ else None
+
+
+def load_weights(backend: str, weights, allow_random_init: bool):
+    """Resolve ``weights`` to ``(state_dict | None, class_names, checkpoint config, label)``."""
+    if weights is None:
+        if not allow_random_init:
+            raise WeightsError(
+                f"no weights given for {backend}: pass weights='DEFAULT' (torchvision COCO weights, "
+                f'downloaded into {Path(torch.hub.get_dir()) / "checkpoints"}), a local .pth state dict '
+                f'or a perception-train-maskrcnn checkpoint')
+        return None, COCO_CLASS_NAMES, {}, 'random-init'
+    named = _named_weights(backend, str(weights)) if not Path(str(weights)).expanduser().is_file() else None
+    if named is not None:
+        path = hub_file(named)
+        return state_dict_of(load_torch_file(path, str(named)), path), list(named.meta['categories']), {}, str(named)
+    arch = ARCHITECTURES[backend][2]
+    expected = f'a {arch} state dict or a perception-train-maskrcnn checkpoint'
+    if not Path(str(weights)).suffix and '/' not in str(weights):
+        names = list(ARCHITECTURES[backend][1].__members__)
+        raise WeightsError(f'{weights!r} is neither a file nor a torchvision weights name for {backend} '
+                           f'(known names: {names}; expected {expected})')
+    path = existing_file(weights, expected)
+    loaded = load_torch_file(path, expected)
+    state = state_dict_of(loaded, path)
+    config = loaded.get('config', {}) if 'model' in loaded else {}
+    if config:
+        if config.get('arch') != arch:
+            raise WeightsError(f'{path}: checkpoint is for {config.get("arch")}, but backend {backend} '
+                               f'expects {arch}; use the matching backend or auto')
+        return state, list(config['class_names']), config, str(path)
+    return state, _state_dict_class_names(state, path, expected), {}, str(path)
+
+
+def _state_dict_class_names(state: dict, path: Path, expected: str) -> list[str]:
+    """Class names of a plain state dict: COCO's for 91 classes, else numbered placeholders."""
+    weight = state.get('roi_heads.box_predictor.cls_score.weight')
+    if weight is None:
+        raise WeightsError(f'{path}: has no Mask R-CNN box predictor (expected {expected})')
+    if weight.shape[0] == len(COCO_CLASS_NAMES):
+        return COCO_CLASS_NAMES
+    LOG.warning('%s: %d classes and no class names in the file; using class_1..class_%d',
+                path, weight.shape[0], weight.shape[0] - 1)
+    return ['__background__'] + [f'class_{i}' for i in range(1, weight.shape[0])]
+
+
+class MaskRCNNDetector(Detector):
+    """torchvision Mask R-CNN: boxes, classes, scores and box-cropped instance masks."""
+
+    def __init__(self, backend='maskrcnn', weights=None, device='auto', score_threshold=0.5,
+                 classes=None, max_detections=100, allow_random_init=False, half=True,
+                 min_size=None, max_size=None, warmup=True):
+        """Load weights (see ``load_weights``) and put the model on its device in eval mode."""
+        state, self.class_names, config, self.weights = load_weights(backend, weights, allow_random_init)
+        self.name = backend
+        self.score_threshold = float(score_threshold)
+        self.max_detections = int(max_detections)
+        self.class_filter = resolve_class_ids(classes, self.class_names)
+        self._device = resolve_device(device)
+        self.device = str(self._device)
+        # Inference at the training image size unless told otherwise.
+        sizes = {'min_size': min_size or config.get('min_size', 800),
+                 'max_size': max_size or config.get('max_size', 1333)}
+        # The model drops low scores itself so masks are only computed for survivors; the class
+        # filter runs afterwards, so keep room for other classes before it.
+        model = build_maskrcnn(backend, len(self.class_names), box_score_thresh=self.score_threshold,
+                               box_detections_per_img=max(self.max_detections, 100), **sizes)
+        if state is not None:
+            try:
+                model.load_state_dict(state)
+            except RuntimeError as error:
+                raise WeightsError(f'{self.weights}: does not fit {ARCHITECTURES[backend][2]} with '
+                                   f'{len(self.class_names)} classes (wrong architecture or backend?): '
+                                   f'{_first_lines(error)}') from error
+        self.model = model.eval().to(self._device)
+        self.half = bool(half) and self._device.type == 'cuda'
+        self.precision = 'fp16-autocast' if self.half else 'fp32'
+        if warmup and self._device.type == 'cuda':
+            dummy = np.zeros((sizes['min_size'], sizes['min_size'] * 4 // 3, 3), np.uint8)
+            for _ in range(2):
+                self.detect(dummy)
+
+    def detect(self, image_rgb: np.ndarray) -> Detections:
+        """Detect instances in one HxWx3 uint8 RGB image."""
+        check_image(image_rgb)
+        start = time.perf_counter()
+        with torch.inference_mode():
+            # Upload uint8 (4x fewer bytes) and convert on the device.
+            tensor = torch.from_numpy(np.ascontiguousarray(image_rgb)).to(self._device)
+            tensor = tensor.permute(2, 0, 1).float().div_(255.0)
+            synchronize(self._device)
+            inferred = time.perf_counter()
+            with torch.autocast(self._device.type, dtype=torch.float16, enabled=self.half):
+                output = self.model([tensor])[0]
+            synchronize(self._device)
+            post = time.perf_counter()
+            scores = output['scores'].float().cpu().numpy()
+            class_ids = output['labels'].cpu().numpy()
+            keep = keep_index(scores, class_ids, self.score_threshold, self.class_filter, self.max_detections)
+            boxes = output['boxes'].float().cpu().numpy()[keep]
+            masks, origins = [], np.zeros((len(keep), 2), np.int32)
+            for row, index in enumerate(keep):
+                x0, y0, x_end, y_end = mask_window(boxes[row], image_rgb.shape)
+                # Crop on the device: only the window travels to host memory.
+                window = output['masks'][index, 0, y0:y_end, x0:x_end] > MASK_THRESHOLD
+                masks.append(window.cpu().numpy())
+                origins[row] = (x0, y0)
+        done = time.perf_counter()
+        timings = {'preprocess': inferred - start, 'inference': post - inferred, 'postprocess': done - post}
+        return Detections(boxes, scores[keep], class_ids[keep], self.class_names, masks, origins, timings)
+
+
+def _first_lines(error: Exception, count: int = 3) -> str:
+    """The first lines of a long torch error (state-dict mismatches list every key)."""
+    lines = str(error).strip().splitlines()
+    text = ' '.join(line.strip() for line in lines[:count])
+    return text[:600] + ('...' if len(text) > 600 or len(lines) > count else '')
