@@ -13,6 +13,9 @@ export _ROS_WHEELS_BOOTSTRAP_COMPLETE=1
 case ":${AMENT_PREFIX_PATH:-}:" in *":$_venv:"*) ;; *) export AMENT_PREFIX_PATH="$_venv${AMENT_PREFIX_PATH:+:$AMENT_PREFIX_PATH}" ;; esac
 case ":${CMAKE_PREFIX_PATH:-}:" in *":$_venv:"*) ;; *) export CMAKE_PREFIX_PATH="$_venv${CMAKE_PREFIX_PATH:+:$CMAKE_PREFIX_PATH}" ;; esac
 export RMW_IMPLEMENTATION="${RMW_IMPLEMENTATION:-rmw_fastrtps_cpp}"
-# Large images over Fast DDS: TCP + shared memory instead of UDP fragments (see README).
-export FASTDDS_BUILTIN_TRANSPORTS="${FASTDDS_BUILTIN_TRANSPORTS:-LARGE_DATA}"
+# Large images over Fast DDS: a shared-memory segment that holds 720p frames and larger UDP
+# buffers (measured in benchmarks/bench_dds.py; see README). An explicit user choice wins.
+if [ -z "${FASTDDS_DEFAULT_PROFILES_FILE:-}" ] && [ -z "${FASTDDS_BUILTIN_TRANSPORTS:-}" ]; then
+  export FASTDDS_DEFAULT_PROFILES_FILE="$(cd "$_venv/.." && pwd)/config/fastdds_large_images.xml"
+fi
 unset _venv _libs _d
