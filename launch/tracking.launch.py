@@ -1,0 +1,49 @@
+"""Detector and tracker on a camera topic, optionally with RViz.
+
+    ros2 launch launch/tracking.launch.py camera_topic:=/camera/image_raw \
+        backend:=maskrcnn weights:=/path/to/maskrcnn.pth device:=cuda rviz:=true
+
+The graph itself (executables, node names, remappings, parameter overrides) comes from
+perception_bringup.graph_spec, the same description `perception-run-graph` runs without ROS
+launch; both read the same YAML parameter file.
+"""
+from launch import LaunchDescription
+from launch.actions import DeclareLaunchArgument, OpaqueFunction
+from launch.substitutions import LaunchConfiguration
+from launch_ros.actions import Node
+
+from perception_bringup import graph_spec
+
+ARGUMENTS = (
+    ('camera_topic', graph_spec.DEFAULT_IMAGE_TOPIC, 'Camera image topic (sensor_msgs/Image; '
+     '<topic>/compressed with input:=compressed in the config).'),
+    ('backend', '', 'Detector backend: maskrcnn, maskrcnn_v2, yolo, hog, auto; empty = config.'),
+    ('weights', '', 'Detector weights (file, torchvision or ultralytics name); empty = config.'),
+    ('device', '', 'auto | cpu | cuda | cuda:N for detector and embedder; empty = config.'),
+    ('config', str(graph_spec.DEFAULT_CONFIG), 'ROS parameter file of detector_node and tracker_node.'),
+    ('use_sim_time', 'false', 'Follow /clock (bag playback with --clock).'),
+    ('rviz', 'false', 'Start rviz2 with config/tracking.rviz.'),
+)
+
+
+def _is_true(text):
+    """Launch-argument boolean."""
+    return text.strip().lower() in ('true', '1', 'yes', 'on')
+
+
+def _nodes(context):
+    """Node actions of graph_spec.graph() for the resolved launch arguments."""
+    value = {name: LaunchConfiguration(name).perform(context) for name, _, _ in ARGUMENTS}
+    specs = graph_spec.graph(value['camera_topic'], value['backend'], value['weights'],
+                             value['device'], _is_true(value['use_sim_time']), _is_true(value['rviz']))
+    return [Node(package=spec.package, executable=spec.executable, name=spec.name,
+                 parameters=([value['config']] if spec.uses_params_file else []) + [spec.parameters],
+                 remappings=list(spec.remappings), arguments=list(spec.arguments), output='screen')
+            for spec in specs]
+
+
+def generate_launch_description():
+    """Launch arguments, then the graph's nodes."""
+    return LaunchDescription(
+        [DeclareLaunchArgument(name, default_value=default, description=description)
+         for name, default, description in ARGUMENTS] + [OpaqueFunction(function=_nodes)])

@@ -1,0 +1,158 @@
+"""perception-run-graph: run the tracking graph of the launch file, each node in its own process.
+
+The nodes come from `graph_spec` (the launch file's own description) and read the same YAML
+parameter file. Their output is forwarded with a `[node]` prefix. Ctrl-C or SIGTERM stops them
+in order: SIGINT to each, then SIGTERM and SIGKILL for any that outlive the timeout. The exit
+code is non-zero when a node died on its own or had to be killed.
+"""
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from ament_index_python.packages import PackageNotFoundError, get_package_prefix
+
+from perception_bringup import graph_spec
+from perception_bringup.cli import UserError, user_errors
+
+PROG = 'perception-run-graph'
+# Exit codes of a node that stopped because we asked it to.
+CLEAN_EXIT = {0, -signal.SIGINT, 128 + signal.SIGINT}
+
+
+def add_graph_arguments(parser):
+    """The graph options shared by run-graph and the demo (same names as the launch arguments)."""
+    parser.add_argument('--config', type=Path, default=graph_spec.DEFAULT_CONFIG,
+                        help=f'ROS parameter file (default: {graph_spec.DEFAULT_CONFIG})')
+    parser.add_argument('--image-topic', default=graph_spec.DEFAULT_IMAGE_TOPIC,
+                        help=f'camera image topic (default: {graph_spec.DEFAULT_IMAGE_TOPIC})')
+    parser.add_argument('--backend', default=None,
+                        help='detector backend (maskrcnn, maskrcnn_v2, yolo, hog, auto); default: config')
+    parser.add_argument('--weights', default=None, help='detector weights; default: config')
+    parser.add_argument('--device', default=None, help='auto | cpu | cuda | cuda:N; default: config')
+    parser.add_argument('--use-sim-time', action='store_true', help='nodes follow /clock')
+
+
+def parse_args(argv=None):
+    """Command-line options."""
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split('\n')[0].split(': ', 1)[1])
+    add_graph_arguments(parser)
+    parser.add_argument('--rviz', action='store_true', help='also start rviz2 (when installed)')
+    parser.add_argument('--stop-timeout', type=float, default=10.0,
+                        help='seconds a node gets to stop after SIGINT before SIGTERM (default 10)')
+    return parser.parse_args(argv)
+
+
+def executable_path(spec):
+    """Installed executable of a node, found the way `ros2 run` finds it."""
+    try:
+        prefix = get_package_prefix(spec.package)
+    except PackageNotFoundError:
+        raise UserError(f'package {spec.package} is not installed (run scripts/setup.sh, then '
+                        'source scripts/env.sh)') from None
+    path = Path(prefix) / 'lib' / spec.package / spec.executable
+    if not os.access(path, os.X_OK):
+        raise UserError(f'{path} is missing or not executable (rebuild with scripts/setup.sh)')
+    return path
+
+
+def node_commands(args):
+    """(NodeSpec, argv) of every node of the graph the options describe."""
+    if not args.config.is_file():
+        raise UserError(f'parameter file {args.config} does not exist')
+    specs = graph_spec.graph(args.image_topic, args.backend, args.weights, args.device,
+                             args.use_sim_time, getattr(args, 'rviz', False))
+    return [(s, [str(executable_path(s)), *s.arguments, *graph_spec.ros_args(s, args.config)])
+            for s in specs]
+
+
+class NodeProcesses:
+    """The running node processes, their prefixed output, and an orderly stop."""
+
+    def __init__(self, commands, out=sys.stdout):
+        self.out, self.lock = out, threading.Lock()
+        self.procs, self.threads = {}, []
+        for spec, argv in commands:
+            # Own session: a terminal's Ctrl-C reaches only us, and we forward exactly one SIGINT.
+            proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL, start_new_session=True,
+                                    env={**os.environ, 'PYTHONUNBUFFERED': '1'})
+            self.procs[spec.name] = proc
+            thread = threading.Thread(target=self._forward, args=(spec.name, proc), daemon=True)
+            thread.start()
+            self.threads.append(thread)
+
+    def _forward(self, name, proc):
+        """Copy one process's output lines, prefixed with its node name."""
+        for line in iter(proc.stdout.readline, b''):
+            with self.lock:
+                self.out.write(f'[{name}] {line.decode(errors="replace")}')
+                self.out.flush()
+
+    def exited(self):
+        """{name: exit code} of the processes that have ended."""
+        return {n: p.returncode for n, p in self.procs.items() if p.poll() is not None}
+
+    def stop(self, timeout):
+        """SIGINT each running node, then SIGTERM, then SIGKILL; returns names that needed force."""
+        forced = []
+        for sig, wait_s in ((signal.SIGINT, timeout), (signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
+            running = [n for n, p in self.procs.items() if p.poll() is None]
+            if not running:
+                break
+            if sig != signal.SIGINT:
+                forced += [n for n in running if n not in forced]
+            for name in running:
+                self.procs[name].send_signal(sig)
+            deadline = time.monotonic() + wait_s
+            for name in running:
+                try:
+                    self.procs[name].wait(max(deadline - time.monotonic(), 0.01))
+                except subprocess.TimeoutExpired:
+                    pass
+        for thread in self.threads:
+            thread.join(timeout=2.0)
+        return forced
+
+
+def run(args):
+    """Start the graph, wait for Ctrl-C/SIGTERM or a node's death, stop; returns the exit code."""
+    commands = node_commands(args)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    nodes = NodeProcesses(commands)
+    print(f'{PROG}: started {", ".join(nodes.procs)} with {args.config}', flush=True)
+    while not stop.wait(0.2):
+        if nodes.exited():
+            break
+    died = {n: rc for n, rc in nodes.exited().items()}
+    forced = nodes.stop(args.stop_timeout)
+    for name, code in died.items():
+        print(f'{PROG}: error: {name} exited with code {code} while the graph was running', flush=True)
+    for name in forced:
+        print(f'{PROG}: error: {name} did not stop after SIGINT within {args.stop_timeout:g} s; '
+              'forced', flush=True)
+    unclean = {n: p.returncode for n, p in nodes.procs.items()
+               if n not in died and n not in forced and p.returncode not in CLEAN_EXIT}
+    for name, code in unclean.items():
+        print(f'{PROG}: error: {name} exited with code {code} when stopped', flush=True)
+    if died or forced or unclean:
+        return 1
+    print(f'{PROG}: all nodes stopped cleanly', flush=True)
+    return 0
+
+
+def main(argv=None):
+    """Entry point."""
+    args = parse_args(argv)
+    with user_errors(PROG):
+        sys.exit(run(args))
+
+
+if __name__ == '__main__':
+    main()
