@@ -1,0 +1,178 @@
+"""Tracker configuration: one documented dataclass, loadable from a ROS parameter file."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import yaml
+
+#: Chi-square 0.95 quantile for 4 degrees of freedom (the paper's gate on (u, v, a, h)).
+CHI2INV95_4DOF = 9.4877
+
+#: Parameters every ROS node has; from_yaml/from_dict skip them silently.
+ROS_STANDARD_KEYS = frozenset({'use_sim_time', 'qos_overrides'})
+
+
+def _doc(default: Any, description: str) -> Any:
+    """A dataclass field carrying its description in the metadata."""
+    return field(default=default, metadata={'doc': description})
+
+
+@dataclass
+class TrackerConfig:
+    """Every tunable of the DeepSORT tracker; defaults are the paper's, extensions are switches."""
+
+    # --- DeepSORT as published --------------------------------------------------------
+    max_cosine_distance: float = _doc(
+        0.2, 'Appearance gate: largest cosine distance between a detection and a track gallery '
+             'that may still match in the cascade.')
+    nn_budget: int = _doc(
+        100, 'Appearance gallery size per track: the most recent nn_budget embeddings are kept.')
+    max_iou_distance: float = _doc(
+        0.7, 'IoU association gate: largest 1 - IoU accepted for tentative and just-missed tracks.')
+    max_age: int = _doc(
+        30, 'A confirmed track is deleted after more than max_age processed frames without a match.')
+    n_init: int = _doc(
+        3, 'A new track is confirmed after n_init consecutive matched frames '
+           '(1 = confirmed at once); a miss before that deletes it.')
+    gating_threshold: float = _doc(
+        CHI2INV95_4DOF, 'Motion gate: largest squared Mahalanobis distance between a detection and '
+                        'the predicted track (chi-square 95% quantile for 4 dof).')
+    std_weight_position: float = _doc(
+        1.0 / 20, 'Kalman noise: position standard deviation as a fraction of the box height.')
+    std_weight_velocity: float = _doc(
+        1.0 / 160, 'Kalman noise: velocity standard deviation (per nominal frame) as a fraction '
+                   'of the box height.')
+    use_appearance: bool = _doc(
+        True, 'Match the cascade on appearance (cosine distance, gated by motion). False = '
+              'motion only: the cascade uses the Mahalanobis distance.')
+    # --- Extensions beyond the paper ----------------------------------------------------
+    time_based: bool = _doc(
+        True, 'Step the Kalman filter by the real time between frame timestamps (dropped frames, '
+              'variable rates). False = one nominal step per frame, as in the paper.')
+    nominal_dt: float = _doc(
+        1.0 / 30, 'Nominal frame period in seconds: the noise model is defined per nominal frame, '
+                  'and it is the step used when no timestamp is given.')
+    max_age_s: float = _doc(
+        0.0, 'If > 0, also delete a track that has not been matched for more than max_age_s '
+             'seconds of timestamp time.')
+    camera_motion: bool = _doc(
+        True, 'Estimate the global image motion between consecutive frames (sparse optical flow) '
+              'and warp the track states before association. Needs the image; no-op without it.')
+    camera_motion_width: int = _doc(
+        320, 'Width in pixels of the downscaled grey frame used for camera-motion estimation.')
+    min_score: float = _doc(
+        0.5, 'Detections scoring at least min_score are associated normally and may start tracks.')
+    low_score_pass: bool = _doc(
+        True, 'Second association pass (ByteTrack): detections scoring in '
+              '[low_score_threshold, min_score) only keep confirmed tracks alive by IoU.')
+    low_score_threshold: float = _doc(
+        0.1, 'Detections below this score are ignored.')
+    low_score_iou_distance: float = _doc(
+        0.5, 'Largest 1 - IoU accepted in the low-score pass.')
+    class_aware: bool = _doc(
+        True, 'A track only ever matches detections of its own class.')
+    mask_iou: bool = _doc(
+        False, 'When instance masks are given, use mask IoU instead of box IoU in the IoU pass.')
+    embedder: str = _doc(
+        'mobilenetv2', 'Appearance embedder built when DeepSort gets no embedder and no embeddings '
+                       '(perception_deepsort.reid.create_embedder name; "none" = no appearance).')
+    embedder_weights: str = _doc(
+        '', 'Weights file for the embedder ("" = the embedder\'s default).')
+    device: str = _doc(
+        'auto', 'Device for the embedder: auto | cpu | cuda | cuda:N.')
+
+    def __post_init__(self) -> None:
+        """Check types and ranges so a bad parameter fails at startup with its name."""
+        for f in dataclasses.fields(self):
+            setattr(self, f.name, _coerce(f.name, getattr(self, f.name), type(f.default)))
+        _require(0.0 <= self.max_cosine_distance <= 2.0, 'max_cosine_distance', 'in [0, 2]')
+        _require(self.nn_budget >= 1, 'nn_budget', '>= 1')
+        _require(0.0 <= self.max_iou_distance <= 1.0, 'max_iou_distance', 'in [0, 1]')
+        _require(self.max_age >= 0, 'max_age', '>= 0')
+        _require(self.n_init >= 1, 'n_init', '>= 1')
+        _require(self.gating_threshold > 0.0, 'gating_threshold', '> 0')
+        _require(self.std_weight_position > 0.0, 'std_weight_position', '> 0')
+        _require(self.std_weight_velocity > 0.0, 'std_weight_velocity', '> 0')
+        _require(self.nominal_dt > 0.0, 'nominal_dt', '> 0')
+        _require(self.max_age_s >= 0.0, 'max_age_s', '>= 0')
+        _require(self.camera_motion_width >= 32, 'camera_motion_width', '>= 32')
+        _require(self.low_score_threshold <= self.min_score, 'low_score_threshold',
+                 '<= min_score')
+        _require(0.0 <= self.low_score_iou_distance <= 1.0, 'low_score_iou_distance', 'in [0, 1]')
+
+    @classmethod
+    def field_docs(cls) -> dict[str, str]:
+        """Map each field name to its description (for declaring ROS parameters)."""
+        return {f.name: f.metadata['doc'] for f in dataclasses.fields(cls)}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The configuration as a plain dict (field name -> value)."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any], ignore: Iterable[str] = ()) -> 'TrackerConfig':
+        """Build from a mapping; unknown keys raise ValueError unless in ignore or ROS-standard."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        skipped = set(ignore) | ROS_STANDARD_KEYS
+        unknown = sorted(k for k in values if k not in known and k not in skipped)
+        if unknown:
+            raise ValueError(f'unknown tracker parameter(s): {", ".join(map(str, unknown))}; '
+                             f'expected some of: {", ".join(sorted(known))}')
+        return cls(**{k: v for k, v in values.items() if k in known})
+
+    @classmethod
+    def from_yaml(cls, path: str | Path, node_name: str = 'tracker_node',
+                  ignore: Iterable[str] = ()) -> 'TrackerConfig':
+        """Read `node_name: ros__parameters: {...}` (also `/**` and `/node_name`) or a flat mapping."""
+        path = Path(path)
+        try:
+            document = yaml.safe_load(path.read_text())
+        except (OSError, yaml.YAMLError) as error:
+            raise ValueError(f'{path}: cannot read tracker parameters: {error}') from error
+        if document is None:
+            document = {}
+        if not isinstance(document, dict):
+            raise ValueError(f'{path}: expected a mapping of tracker parameters, '
+                             f'got {type(document).__name__}')
+        try:
+            return cls.from_dict(_node_parameters(document, node_name), ignore=ignore)
+        except ValueError as error:
+            raise ValueError(f'{path}: {error}') from None
+
+
+def _node_parameters(document: dict, node_name: str) -> dict:
+    """The parameters of node_name in a ROS parameter file, or the document if it is flat."""
+    sections = [key for key in document
+                if isinstance(document[key], dict) and 'ros__parameters' in document[key]]
+    if not sections:
+        return document
+    merged: dict = {}
+    for key in ('/**', node_name, '/' + node_name):
+        if key in document and 'ros__parameters' in document[key]:
+            merged.update(document[key]['ros__parameters'] or {})
+    if not any(key in document for key in (node_name, '/' + node_name, '/**')):
+        raise ValueError(f'no "{node_name}: ros__parameters:" section (found sections: '
+                         f'{", ".join(map(str, sections))})')
+    return merged
+
+
+def _coerce(name: str, value: Any, expected: type) -> Any:
+    """Return value as the field's type (int -> float allowed) or raise ValueError naming it."""
+    if expected is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if expected is int and isinstance(value, float) and value.is_integer():
+        return int(value)
+    if not isinstance(value, expected) or (expected is not bool and isinstance(value, bool)):
+        raise ValueError(f'tracker parameter {name!r} must be {expected.__name__}, '
+                         f'got {value!r}')
+    return value
+
+
+def _require(condition: bool, name: str, what: str) -> None:
+    """Raise ValueError naming the parameter when a range check fails."""
+    if not condition:
+        raise ValueError(f'tracker parameter {name!r} must be {what}')

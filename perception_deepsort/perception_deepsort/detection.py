@@ -1,0 +1,53 @@
+"""A frame's detections as one batch of arrays, and the box-format conversions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def xyxy_to_xyah(boxes: np.ndarray) -> np.ndarray:
+    """(N, 4) x1, y1, x2, y2 -> centre u, v, aspect ratio w / h, height h."""
+    w = boxes[:, 2] - boxes[:, 0]
+    h = boxes[:, 3] - boxes[:, 1]
+    return np.stack([boxes[:, 0] + w / 2, boxes[:, 1] + h / 2, w / h, h], axis=1)
+
+
+def xyah_to_xyxy(xyah: np.ndarray) -> np.ndarray:
+    """(N, 4) centre u, v, aspect ratio, height -> x1, y1, x2, y2."""
+    w = xyah[:, 2] * xyah[:, 3]
+    h = xyah[:, 3]
+    return np.stack([xyah[:, 0] - w / 2, xyah[:, 1] - h / 2,
+                     xyah[:, 0] + w / 2, xyah[:, 1] + h / 2], axis=1)
+
+
+@dataclass
+class DetectionBatch:
+    """Validated detections of one frame; `indices` point back into the caller's arrays."""
+
+    boxes: np.ndarray  # (N, 4) float64 xyxy
+    scores: np.ndarray  # (N,) float64
+    class_ids: np.ndarray  # (N,) int64
+    indices: np.ndarray  # (N,) int64
+    features: np.ndarray | None = None  # (N, D) float32, L2-normalised
+    masks: list | None = None  # N bool windows (h, w), or None
+    mask_origins: np.ndarray | None = None  # (N, 2) int x0, y0
+
+    def __len__(self) -> int:
+        """Number of detections."""
+        return len(self.boxes)
+
+    def subset(self, rows: np.ndarray) -> 'DetectionBatch':
+        """The detections at `rows` (integer indices or boolean mask)."""
+        rows = np.flatnonzero(rows) if np.asarray(rows).dtype == bool else np.asarray(rows, int)
+        return DetectionBatch(
+            boxes=self.boxes[rows], scores=self.scores[rows], class_ids=self.class_ids[rows],
+            indices=self.indices[rows],
+            features=None if self.features is None else self.features[rows],
+            masks=None if self.masks is None else [self.masks[i] for i in rows],
+            mask_origins=None if self.mask_origins is None else self.mask_origins[rows])
+
+    def xyah(self) -> np.ndarray:
+        """Boxes as Kalman measurements (u, v, a, h)."""
+        return xyxy_to_xyah(self.boxes)

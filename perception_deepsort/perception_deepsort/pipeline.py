@@ -1,0 +1,190 @@
+"""DeepSort: the per-frame entry point used by the ROS node, the MOT tools and the benchmarks.
+
+It validates the inputs, keeps the clock (time-based prediction, reset when time runs
+backwards), computes embeddings when needed, compensates camera motion, runs the tracker and
+reports every live track.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .box_validation import as_arrays, rejections
+from .camera_motion import CameraMotionEstimator
+from .config import TrackerConfig
+from .detection import DetectionBatch, xyah_to_xyxy
+from .nn_matching import normalize
+from .track import TENTATIVE
+from .tracker import Tracker
+
+LOGGER = logging.getLogger(__name__)
+
+#: Counters in DeepSort.stats.
+STATS_KEYS = ('frames', 'detections', 'rejected_nonfinite', 'rejected_size', 'rejected_outside',
+              'resets', 'camera_motion_failures')
+
+
+@dataclass(slots=True)
+class TrackOutput:
+    """One live track after a frame's update."""
+
+    track_id: int
+    class_id: int
+    score: float  # score of the last matched detection
+    box: np.ndarray  # (4,) x1, y1, x2, y2 of the filtered (or, when lost, predicted) state
+    velocity: tuple[float, float]  # box-centre velocity in pixels per second
+    state: str  # 'tentative' | 'confirmed' | 'lost' (confirmed, not matched this frame)
+    age: int  # frames since the track was created (1 on its first frame)
+    hits: int  # frames with a matched detection
+    time_since_update: float  # seconds since the last matched detection
+    detection_index: int  # row of the matched input detection this frame, -1 if none
+
+
+class DeepSort:
+    """DeepSORT with the configured extensions; one object per camera stream.
+
+    Track ids are never reused within one DeepSort object: they keep increasing across the
+    automatic reset on a backwards time jump and across reset(), unless reset(restart_ids=True).
+    """
+
+    def __init__(self, config: TrackerConfig | None = None, embedder=None):
+        self.config = config if config is not None else TrackerConfig()
+        self.embedder = embedder
+        self.tracker = Tracker(self.config)
+        self.camera = (CameraMotionEstimator(self.config.camera_motion_width)
+                       if self.config.camera_motion else None)
+        self.stats = dict.fromkeys(STATS_KEYS, 0)
+        self._last_time: float | None = None
+
+    @property
+    def needs_image(self) -> bool:
+        """Whether update() makes use of the image when no embeddings are passed."""
+        if self.config.camera_motion:
+            return True
+        if not self.config.use_appearance:
+            return False
+        if self.embedder is not None:
+            return bool(self.embedder.needs_image)
+        return self.config.embedder != 'none'
+
+    def reset(self, restart_ids: bool = False) -> None:
+        """Forget all tracks, galleries, the clock and the previous frame (stats are kept)."""
+        self.tracker.reset(restart_ids=restart_ids)
+        if self.camera is not None:
+            self.camera.reset()
+        self._last_time = None
+
+    def update(self, boxes_xyxy, scores, class_ids, timestamp: float | None = None,
+               image: np.ndarray | None = None, embeddings=None, masks=None, mask_origins=None,
+               image_size: tuple[int, int] | None = None) -> list[TrackOutput]:
+        """Track one frame and return every live track.
+
+        boxes_xyxy (N, 4) pixels; scores (N,); class_ids (N,); timestamp in seconds (None =
+        one nominal frame after the previous one); image HxWx3 uint8 RGB (for the embedder,
+        camera motion and the image size); embeddings (N, D) precomputed appearance features;
+        masks / mask_origins: bool windows and their (x0, y0); image_size (w, h) when no image
+        is given, to reject boxes outside it. Raises ValueError on malformed arrays; bad rows
+        (NaN, empty, off-image) are dropped with a warning and counted in `stats`.
+        """
+        cfg = self.config
+        boxes, scores, class_ids, embeddings, masks, mask_origins = as_arrays(
+            boxes_xyxy, scores, class_ids, embeddings, masks, mask_origins)
+        if image is not None and image_size is None:
+            image_size = (image.shape[1], image.shape[0])
+        now, steps = self._advance_clock(timestamp)
+        valid = self._valid_rows(boxes, scores, embeddings, image_size)
+
+        high = valid & (scores >= cfg.min_score)
+        low = valid & ~high & (scores >= cfg.low_score_threshold)
+        detections = DetectionBatch(boxes, scores, class_ids, np.arange(len(boxes)),
+                                    masks=masks, mask_origins=mask_origins)
+        high_score = detections.subset(high)
+        if embeddings is not None:
+            high_score.features = normalize(embeddings[high])
+        elif image is not None and cfg.use_appearance and len(high_score):
+            high_score.features = self._embed(image, high_score.boxes)
+
+        self.tracker.predict(steps)
+        if self.camera is not None and image is not None:
+            self._compensate_camera_motion(image, boxes[valid])
+        self.tracker.update(high_score, now,
+                            detections.subset(low) if cfg.low_score_pass else None)
+        return self._outputs(now)
+
+    def _advance_clock(self, timestamp: float | None) -> tuple[float, float]:
+        """(current time, prediction steps in nominal frames); resets when time goes back."""
+        cfg = self.config
+        self.stats['frames'] += 1
+        if timestamp is None:
+            now = 0.0 if self._last_time is None else self._last_time + cfg.nominal_dt
+        else:
+            now = float(timestamp)
+            if not math.isfinite(now):
+                raise ValueError(f'timestamp must be a finite number of seconds, got {timestamp}')
+        steps = 1.0
+        if self._last_time is not None and now < self._last_time:
+            LOGGER.warning('time went backwards by %.3f s (bag looped or clock reset): '
+                           'resetting the tracker; track ids keep increasing',
+                           self._last_time - now)
+            self.stats['resets'] += 1
+            self.reset()
+        elif self._last_time is not None and cfg.time_based:
+            steps = (now - self._last_time) / cfg.nominal_dt
+        self._last_time = now
+        return now, steps
+
+    def _valid_rows(self, boxes, scores, embeddings, image_size) -> np.ndarray:
+        """Boolean mask of usable detections; counts and logs the rejected ones."""
+        self.stats['detections'] += len(boxes)
+        reasons = rejections(boxes, scores, embeddings, image_size)
+        valid = np.ones(len(boxes), dtype=bool)
+        for reason, rejected in reasons.items():
+            count = int(rejected.sum())
+            if count:
+                self.stats['rejected_' + reason] += count
+                valid &= ~rejected
+        if not valid.all():
+            LOGGER.warning('rejected %d of %d detections (%s)', int((~valid).sum()), len(boxes),
+                           ', '.join(f'{int(r.sum())} {name}' for name, r in reasons.items()
+                                     if r.any()))
+        return valid
+
+    def _embed(self, image: np.ndarray, boxes: np.ndarray) -> np.ndarray | None:
+        """Appearance features of `boxes` from the embedder (built from the config on first use)."""
+        if self.embedder is None:
+            if self.config.embedder == 'none':
+                return None
+            from .reid.embedders import create_embedder  # torch only when really needed
+            self.embedder = create_embedder(self.config.embedder,
+                                            weights=self.config.embedder_weights or None,
+                                            device=self.config.device)
+        features = self.embedder.embed(image, boxes)
+        return None if features is None else normalize(np.asarray(features, dtype=np.float32))
+
+    def _compensate_camera_motion(self, image: np.ndarray, object_boxes: np.ndarray) -> None:
+        """Estimate the image motion since the last frame and warp the predicted tracks."""
+        had_previous = self.camera.ready
+        affine = self.camera.estimate(image, object_boxes)
+        if affine is not None:
+            self.tracker.apply_camera_motion(affine)
+        elif had_previous:
+            self.stats['camera_motion_failures'] += 1
+
+    def _outputs(self, now: float) -> list[TrackOutput]:
+        """TrackOutput for every live track, in creation order."""
+        t = self.tracker.tracks
+        boxes = xyah_to_xyxy(t.means[:, :4])
+        velocities = (t.means[:, 4:6] / self.config.nominal_dt).tolist()
+        since = np.maximum(now - t.last_update_time, 0.0).tolist()
+        states = ['tentative' if s == TENTATIVE else 'confirmed' if f == 0 else 'lost'
+                  for s, f in zip(t.states.tolist(), t.frames_since_update.tolist())]
+        return [TrackOutput(track_id, class_id, score, box, tuple(velocity), state, age, hits,
+                            elapsed, index)
+                for track_id, class_id, score, box, velocity, state, age, hits, elapsed, index
+                in zip(t.ids.tolist(), t.class_ids.tolist(), t.scores.tolist(), boxes,
+                       velocities, states, t.age.tolist(), t.hits.tolist(), since,
+                       t.detection_index.tolist())]

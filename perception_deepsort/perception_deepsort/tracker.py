@@ -1,0 +1,161 @@
+"""The multi-target tracker: prediction, association and track management (paper, section 2).
+
+Association per frame:
+1. matching cascade over confirmed tracks, most recently seen first: appearance cost (smallest
+   cosine distance to the track gallery) where the detection is inside the track's motion gate
+   (squared Mahalanobis distance <= chi-square 95%); motion-only mode uses the Mahalanobis
+   distance itself as the cost;
+2. IoU matching of tentative tracks and tracks missed for exactly one frame;
+3. optional ByteTrack-style pass: confirmed tracks still unmatched against low-score
+   detections, by IoU; such detections never start tracks and never enter a gallery.
+With class-aware association every cost across classes is infinite.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .config import TrackerConfig
+from .detection import DetectionBatch, xyah_to_xyxy
+from .iou_matching import fit_mask_to_box, iou, mask_iou
+from .kalman_filter import KalmanFilter
+from .linear_assignment import matching_cascade, min_cost_matching
+from .camera_motion import warp_states
+from .nn_matching import FeatureGallery
+from .track import CONFIRMED, TENTATIVE, TrackSet
+
+#: Smallest aspect ratio and height (pixels) a predicted box may reach.
+MIN_SIZE = 1e-2
+
+
+class Tracker:
+    """DeepSORT tracker over batched track state; ids increase for the object's lifetime."""
+
+    def __init__(self, config: TrackerConfig):
+        self.config = config
+        self.kf = KalmanFilter(config.std_weight_position, config.std_weight_velocity)
+        self.tracks = TrackSet()
+        self.gallery = FeatureGallery(config.nn_budget)
+        self._next_id = 1
+
+    def reset(self, restart_ids: bool = False) -> None:
+        """Drop every track and gallery; ids keep increasing unless restart_ids."""
+        self.tracks = TrackSet()
+        self.gallery.clear()
+        if restart_ids:
+            self._next_id = 1
+
+    def predict(self, steps: float = 1.0) -> None:
+        """Propagate every track by `steps` nominal frames; call once per frame before update."""
+        t = self.tracks
+        t.means, t.covs = self.kf.predict(t.means, t.covs, steps)
+        # Long extrapolation of a shrinking box must not produce a negative size.
+        t.means[:, 2:4] = np.maximum(t.means[:, 2:4], MIN_SIZE)
+        t.mark_predicted()
+
+    def apply_camera_motion(self, affine: np.ndarray) -> None:
+        """Move the predicted track states into the current frame's pixel coordinates."""
+        t = self.tracks
+        t.means, t.covs = warp_states(t.means, t.covs, affine)
+
+    def update(self, detections: DetectionBatch, now: float,
+               low_score: DetectionBatch | None = None) -> None:
+        """Associate this frame's detections, update, create and delete tracks."""
+        rows, cols, unmatched_rows, unmatched_cols = self._associate(detections)
+        self._correct(rows, detections.subset(cols), now, store_features=True)
+        if low_score is not None and len(low_score) and len(unmatched_rows):
+            candidates = unmatched_rows[self.tracks.states[unmatched_rows] == CONFIRMED]
+            cost = self._iou_cost(candidates, low_score)
+            r, c, _, _ = min_cost_matching(cost, self.config.low_score_iou_distance)
+            self._correct(candidates[r], low_score.subset(c), now, store_features=False)
+        self._initiate(detections.subset(unmatched_cols), now)
+        self._delete_expired(now)
+
+    def _associate(self, dets: DetectionBatch):
+        """Cascade then IoU matching; returns matched rows/cols and the unmatched of each."""
+        t, cfg = self.tracks, self.config
+        confirmed = np.flatnonzero(t.states == CONFIRMED)
+        cost, max_distance = self._cascade_cost(confirmed, dets)
+        r, c, missed, free_cols = matching_cascade(cost, max_distance,
+                                                   t.frames_since_update[confirmed])
+        cascade_rows, missed = confirmed[r], confirmed[missed]
+        just_missed = t.frames_since_update[missed] == 1
+        iou_rows = np.concatenate([np.flatnonzero(t.states == TENTATIVE), missed[just_missed]])
+        r2, c2, iou_missed, free_cols = min_cost_matching(
+            self._iou_cost(iou_rows, dets), cfg.max_iou_distance, cols=free_cols)
+        rows = np.concatenate([cascade_rows, iou_rows[r2]])
+        cols = np.concatenate([c, c2])
+        unmatched_rows = np.concatenate([missed[~just_missed], iou_rows[iou_missed]])
+        return rows, cols, unmatched_rows, free_cols
+
+    def _cascade_cost(self, rows: np.ndarray, dets: DetectionBatch) -> tuple[np.ndarray, float]:
+        """Gated cost matrix (len(rows), N) for the cascade and its acceptance threshold."""
+        t, cfg = self.tracks, self.config
+        mahalanobis = self.kf.gating_distance(t.means[rows], t.covs[rows], dets.xyah())
+        gate = (mahalanobis <= cfg.gating_threshold) & self._same_class(rows, dets)
+        if cfg.use_appearance and dets.features is not None:
+            cost = self.gallery.min_cosine_distance(t.slots[rows], dets.features, gate)
+            return cost, cfg.max_cosine_distance
+        return np.where(gate, mahalanobis, np.inf), cfg.gating_threshold
+
+    def _iou_cost(self, rows: np.ndarray, dets: DetectionBatch) -> np.ndarray:
+        """1 - IoU between predicted track boxes and detections (mask IoU when configured)."""
+        t = self.tracks
+        boxes = xyah_to_xyxy(t.means[rows, :4])
+        overlap = iou(boxes, dets.boxes)
+        if self.config.mask_iou and dets.masks is not None:
+            overlap = self._mask_overlap(rows, boxes, overlap, dets)
+        return np.where(self._same_class(rows, dets), 1.0 - overlap, np.inf)
+
+    def _mask_overlap(self, rows, boxes, box_overlap, dets: DetectionBatch) -> np.ndarray:
+        """Mask IoU for tracks with a stored mask (moved onto the predicted box); box IoU else."""
+        has_mask = np.array([self.tracks.masks[r] is not None for r in rows], dtype=bool)
+        if not has_mask.any():
+            return box_overlap
+        fitted = [fit_mask_to_box(self.tracks.masks[r], box) if m else (None, None)
+                  for r, box, m in zip(rows, boxes, has_mask)]
+        candidates = (box_overlap > 0) & has_mask[:, None]
+        overlap = mask_iou([f[0] for f in fitted], [f[1] for f in fitted],
+                           dets.masks, dets.mask_origins, candidates)
+        return np.where(has_mask[:, None], overlap, box_overlap)
+
+    def _same_class(self, rows: np.ndarray, dets: DetectionBatch) -> np.ndarray:
+        """(len(rows), N) True where association is allowed by class."""
+        if not self.config.class_aware:
+            return np.ones((len(rows), len(dets)), dtype=bool)
+        return self.tracks.class_ids[rows, None] == dets.class_ids[None, :]
+
+    def _correct(self, rows: np.ndarray, dets: DetectionBatch, now: float,
+                 store_features: bool) -> None:
+        """Kalman-update matched tracks with their detections and record the hit."""
+        t = self.tracks
+        t.means[rows], t.covs[rows] = self.kf.update(t.means[rows], t.covs[rows], dets.xyah())
+        t.mark_hit(rows, dets.scores, dets.class_ids, now, dets.indices, self.config.n_init)
+        if store_features and dets.features is not None:
+            self.gallery.append(t.slots[rows], dets.features)
+        if dets.masks is not None:
+            for row, mask, origin in zip(rows, dets.masks, dets.mask_origins):
+                t.masks[row], t.mask_origins[row] = mask, origin
+
+    def _initiate(self, dets: DetectionBatch, now: float) -> None:
+        """Start a track for each unmatched detection."""
+        n = len(dets)
+        if n == 0:
+            return
+        means, covs = self.kf.initiate(dets.xyah())
+        ids = np.arange(self._next_id, self._next_id + n)
+        self._next_id += n
+        slots = self.gallery.allocate(n)
+        self.tracks.add(ids, means, covs, dets.class_ids, dets.scores, now, slots, dets.indices,
+                        confirmed=self.config.n_init <= 1, masks=dets.masks,
+                        mask_origins=dets.mask_origins)
+        if dets.features is not None:
+            self.gallery.append(slots, dets.features)
+
+    def _delete_expired(self, now: float) -> None:
+        """Remove tentative tracks that missed and tracks unmatched for too long."""
+        cfg = self.config
+        dead = self.tracks.expired(cfg.max_age, cfg.max_age_s, now)
+        if dead.any():
+            self.gallery.release(self.tracks.slots[dead])
+            self.tracks.keep(~dead)
