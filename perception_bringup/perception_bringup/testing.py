@@ -1,0 +1,55 @@
+"""Helpers for the bring-up tests: small real videos and bags, tools run as processes."""
+import os
+import subprocess
+
+import cv2
+import numpy as np
+
+from perception_bringup import video_to_bag
+
+FPS = 10.0
+START_S = 1000.0
+
+
+def write_video(path, frames=12, size=(96, 64), fps=FPS):
+    """An MJPG .avi of a bright square moving over a gradient; returns the path."""
+    width, height = size
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*'MJPG'), fps, (width, height))
+    assert writer.isOpened()
+    gradient = np.tile(np.linspace(0, 120, width, dtype=np.uint8), (height, 1))
+    for i in range(frames):
+        frame = cv2.merge([gradient, gradient[::-1], np.full_like(gradient, 40)])
+        cv2.rectangle(frame, (4 + 5 * i, 10), (24 + 5 * i, 30), (255, 255, 255), -1)
+        writer.write(frame)
+    writer.release()
+    return path
+
+
+def read_video(path):
+    """Every frame of a video, as OpenCV decodes it (BGR)."""
+    capture = cv2.VideoCapture(str(path))
+    frames = []
+    while True:
+        ok, frame = capture.read()
+        if not ok:
+            return frames
+        frames.append(frame)
+
+
+def make_bag(tmp_path, name='in_bag', frames=12, extra=()):
+    """A bag of `frames` raw bgr8 images on /camera/image_raw stamped START_S + i / FPS."""
+    video = write_video(tmp_path / f'{name}.avi', frames)
+    video_to_bag.main([str(video), str(tmp_path / name), '--start-time', str(START_S), *extra])
+    return tmp_path / name
+
+
+def run_tool(*argv, timeout=60):
+    """Run a console script; returns the CompletedProcess (text output)."""
+    return subprocess.run(list(argv), capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, 'PYTHONUNBUFFERED': '1'})
+
+
+def assert_no_traceback(*outputs):
+    """No Python traceback in any of the given output texts."""
+    for text in outputs:
+        assert 'Traceback' not in (text or ''), text
