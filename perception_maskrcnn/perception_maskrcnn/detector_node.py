@@ -1,0 +1,172 @@
+"""ROS 2 node ``detector_node``: camera images in, detections, instance masks and annotated images out.
+
+The subscription callback only hands the message to a worker thread through a bounded queue
+(``queue_size`` 1 = newest frame only), so when inference is slower than the camera stale frames
+are dropped and counted instead of queueing up: latency stays bounded.
+"""
+from __future__ import annotations
+
+import collections
+import threading
+import time
+
+from rclpy.clock import Clock, ClockType
+from rclpy.node import Node
+from sensor_msgs.msg import CompressedImage, Image
+from perception_msgs.msg import InstanceMaskArray
+from vision_msgs.msg import Detection2DArray
+
+from perception_maskrcnn.backends import choose_backend, create_detector
+from perception_maskrcnn.frame_queue import LatestFrames
+from perception_maskrcnn.image_conversion import (ImageConversionError, array_to_image,
+                                                  compressed_to_rgb, image_to_rgb)
+from perception_maskrcnn.node_main import run_node
+from perception_maskrcnn.node_params import (OUTPUT_QOS, ParamSpec, check_choice,
+                                             declare_parameters, input_qos)
+from perception_maskrcnn.ros_conversions import detections_to_msgs
+from perception_maskrcnn.visualization import color_for, draw_instances
+
+NODE_NAME = 'detector_node'
+WARN_PERIOD_S = 5.0
+
+PARAMETERS = (
+    ParamSpec('backend', 'auto', "Detector backend: 'maskrcnn', 'maskrcnn_v2', 'yolo', 'hog' (offline "
+              "fallback, no weights) or 'auto' (given or locally found weights, else hog)."),
+    ParamSpec('weights', '', 'Weights: local .pth/.pt file, torchvision or ultralytics name; '
+              "empty = the backend's default. Ultralytics .pt files are pickles: trusted files only."),
+    ParamSpec('device', 'auto', "Inference device: 'auto', 'cpu', 'cuda' or 'cuda:N'."),
+    ParamSpec('score_threshold', 0.5, 'Minimum detection score in [0, 1].'),
+    ParamSpec('classes', [], 'Class names to keep (e.g. [car, truck]); empty = all classes.'),
+    ParamSpec('max_detections', 100, 'Keep at most this many detections per image (best first).'),
+    ParamSpec('input_size', 0, 'Model input size: short side for Mask R-CNN, imgsz for YOLO; '
+              "0 = the backend's default."),
+    ParamSpec('allow_random_init', False, 'Mask R-CNN without weights gets random weights '
+              '(plumbing tests only: its detections are meaningless).'),
+    ParamSpec('input', 'raw', "Input topic type: 'raw' (sensor_msgs/Image on 'image') or "
+              "'compressed' (sensor_msgs/CompressedImage on 'image/compressed')."),
+    ParamSpec('qos', 'sensor_data', "Input QoS: 'sensor_data' (best effort) or 'reliable'."),
+    ParamSpec('queue_size', 1, 'Frames waiting for inference; when full the oldest is dropped '
+              '(1 = always work on the newest frame).'),
+    ParamSpec('publish_annotated', False, "Publish 'detections/image' (masks, boxes, labels)."),
+    ParamSpec('diagnostics_period_s', 10.0, 'Period of the counters log line [s]; 0 = never.'),
+)
+
+
+def build_detector(params: dict):
+    """The detector the parameters ask for; raises WeightsError/ValueError on a bad configuration."""
+    backend, weights, note = params['backend'], params['weights'] or None, ''
+    if backend == 'auto':
+        # Resolve first so that backend-specific options go only to the backend that takes them.
+        backend, weights, note = choose_backend(weights)
+    options = {}
+    if backend.startswith('maskrcnn'):
+        options['allow_random_init'] = params['allow_random_init']
+        if params['input_size']:
+            options['min_size'] = params['input_size']
+    elif backend == 'yolo' and params['input_size']:
+        options['imgsz'] = params['input_size']
+    detector = create_detector(backend, weights, params['device'], params['score_threshold'],
+                               [c for c in params['classes'] if c] or None,
+                               params['max_detections'], **options)
+    detector.selection_note = note or detector.selection_note
+    return detector
+
+
+class DetectorNode(Node):
+    """Runs a ``Detector`` on the newest camera frame and publishes its results."""
+
+    def __init__(self):
+        super().__init__(NODE_NAME)
+        self.params = declare_parameters(self, PARAMETERS)
+        check_choice('input', self.params['input'], ('raw', 'compressed'))
+        qos = input_qos(self.params['qos'])
+        self.detector = build_detector(self.params)
+        self.get_logger().info(f'detector: {self.detector.describe()}')
+
+        self.counts = collections.Counter(received=0, processed=0, dropped_stale=0, rejected=0,
+                                          failed=0)
+        self._inference_s = 0.0
+        self._frames = LatestFrames(self.params['queue_size'])
+        self._pub_detections = self.create_publisher(Detection2DArray, 'detections', OUTPUT_QOS)
+        self._pub_masks = self.create_publisher(InstanceMaskArray, 'detections/masks', OUTPUT_QOS)
+        self._pub_image = (self.create_publisher(Image, 'detections/image', OUTPUT_QOS)
+                           if self.params['publish_annotated'] else None)
+        if self.params['input'] == 'raw':
+            self._decode = image_to_rgb
+            self.create_subscription(Image, 'image', self._on_image, qos)
+        else:
+            self._decode = compressed_to_rgb
+            self.create_subscription(CompressedImage, 'image/compressed', self._on_image, qos)
+        # Steady clock: diagnostics keep running under use_sim_time without a /clock publisher.
+        if self.params['diagnostics_period_s'] > 0:
+            self.create_timer(self.params['diagnostics_period_s'], self._log_counts,
+                              clock=Clock(clock_type=ClockType.STEADY_TIME))
+        self._worker = threading.Thread(target=self._work, name='inference', daemon=True)
+        self._worker.start()
+
+    def _on_image(self, msg) -> None:
+        """Hand the frame to the worker; a frame it replaces is stale and counted as dropped."""
+        self.counts['received'] += 1
+        if self._frames.put(msg):
+            self.counts['dropped_stale'] += 1
+            self.get_logger().warning(
+                f'inference slower than the camera: {self.counts["dropped_stale"]} stale frames '
+                'dropped so far', throttle_duration_sec=WARN_PERIOD_S)
+
+    def _work(self) -> None:
+        """Worker loop: newest frame -> detector -> messages, until the node is destroyed."""
+        while (msg := self._frames.get()) is not None:
+            self.process(msg)
+
+    def process(self, msg) -> tuple[Detection2DArray, InstanceMaskArray] | None:
+        """Detect in one image message and publish; malformed images are counted and skipped."""
+        try:
+            image = self._decode(msg)
+        except ImageConversionError as exc:
+            self.counts['rejected'] += 1
+            self.get_logger().warning(f'skipping malformed image ({self.counts["rejected"]} so far): '
+                                      f'{exc}', throttle_duration_sec=WARN_PERIOD_S)
+            return None
+        start = time.perf_counter()
+        try:
+            detections = self.detector.detect(image)
+        except Exception as exc:  # a model failure on one frame must not kill the camera pipeline
+            self.counts['failed'] += 1
+            self.get_logger().error(f'detector failed on a frame: {exc}',
+                                    throttle_duration_sec=WARN_PERIOD_S)
+            return None
+        self._inference_s += time.perf_counter() - start
+        det_msg, mask_msg = detections_to_msgs(detections, msg.header, image.shape[1], image.shape[0])
+        self._pub_detections.publish(det_msg)
+        self._pub_masks.publish(mask_msg)
+        if self._pub_image is not None:
+            labels = [f'{name} {score:.2f}' for name, score in zip(detections.labels(), detections.scores)]
+            annotated = draw_instances(image, detections.boxes, labels,
+                                       [color_for(name) for name in detections.labels()],
+                                       detections.masks, detections.mask_origins)
+            self._pub_image.publish(array_to_image(annotated, 'rgb8', msg.header))
+        self.counts['processed'] += 1
+        return det_msg, mask_msg
+
+    def _log_counts(self) -> None:
+        """Periodic diagnostics line with every counter and the mean inference time."""
+        done = self.counts['processed']
+        mean_ms = 1000.0 * self._inference_s / done if done else 0.0
+        counters = ' '.join(f'{k}={v}' for k, v in self.counts.items())
+        self.get_logger().info(f'{counters} mean_inference_ms={mean_ms:.1f}')
+
+    def destroy_node(self):
+        """Stop the worker thread before the node's publishers go away."""
+        if hasattr(self, '_worker'):  # absent when the constructor failed (bad configuration)
+            self._frames.close()
+            self._worker.join(timeout=10.0)
+        return super().destroy_node()
+
+
+def main(args=None) -> int:
+    """Entry point: ``detector_node --ros-args ...``."""
+    return run_node(DetectorNode, NODE_NAME, args)
+
+
+if __name__ == '__main__':
+    raise SystemExit(main())

@@ -1,0 +1,35 @@
+"""``main()`` plumbing shared by the nodes: init, spin, clean stop on Ctrl-C/SIGTERM, exit codes."""
+from __future__ import annotations
+
+import rclpy
+from rclpy.exceptions import ParameterException
+from rclpy.executors import ExternalShutdownException
+
+# Errors in the user's configuration (weights, parameters): one clear line, exit code 1.
+CONFIG_ERRORS = (RuntimeError, ValueError, OSError, ParameterException)
+
+
+def run_node(node_class, node_name: str, args=None, executor=None) -> int:
+    """Create ``node_class()`` and spin it until shutdown; returns the process exit code."""
+    rclpy.init(args=args)
+    node = None
+    try:
+        try:
+            node = node_class()
+        except CONFIG_ERRORS as exc:
+            if not rclpy.ok():  # Ctrl-C while starting up: not a configuration error
+                return 0
+            rclpy.logging.get_logger(node_name).fatal(f'cannot start: {exc}')
+            return 1
+        if executor is None:
+            rclpy.spin(node)
+        else:
+            executor.add_node(node)
+            executor.spin()
+        return 0
+    except (KeyboardInterrupt, ExternalShutdownException):
+        return 0
+    finally:
+        if node is not None:
+            node.destroy_node()
+        rclpy.try_shutdown()

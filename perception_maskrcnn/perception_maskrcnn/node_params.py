@@ -1,0 +1,51 @@
+"""ROS parameter and QoS helpers shared by the detector and tracker nodes."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rcl_interfaces.msg import ParameterDescriptor
+from rclpy.parameter import Parameter
+from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
+
+QOS_CHOICES = ('sensor_data', 'reliable')
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One node parameter: name, default value, description (and the type of an empty list)."""
+
+    name: str
+    default: object
+    description: str
+    empty_list_type: Parameter.Type = Parameter.Type.STRING_ARRAY
+
+
+def declare_parameters(node, specs) -> dict:
+    """Declare every spec on ``node`` (overrides from YAML/CLI apply) and return name -> value."""
+    values = {}
+    for spec in specs:
+        descriptor = ParameterDescriptor(description=spec.description)
+        # An empty list has no element type for rclpy to infer; declare it typed, without value.
+        default = spec.empty_list_type if spec.default == [] else spec.default
+        value = node.declare_parameter(spec.name, default, descriptor).value
+        values[spec.name] = list(spec.default) if value is None else value
+    return values
+
+
+def check_choice(name: str, value: str, choices) -> str:
+    """``value`` when it is one of ``choices``; otherwise a ValueError naming the parameter."""
+    if value not in choices:
+        raise ValueError(f'parameter {name!r} is {value!r}; expected one of {list(choices)}')
+    return value
+
+
+def input_qos(name: str) -> QoSProfile:
+    """QoS for input subscriptions: 'sensor_data' (best effort, newest 5) or 'reliable'."""
+    check_choice('qos', name, QOS_CHOICES)
+    if name == 'sensor_data':
+        return qos_profile_sensor_data
+    return QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
+
+
+# Outputs are reliable: best-effort and reliable subscribers can both receive them.
+OUTPUT_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)

@@ -1,0 +1,120 @@
+"""``Detections`` <-> ``vision_msgs/Detection2DArray`` + ``perception_msgs/InstanceMaskArray``."""
+from __future__ import annotations
+
+import array
+
+import numpy as np
+from perception_msgs.msg import InstanceMask, InstanceMaskArray
+from vision_msgs.msg import BoundingBox2D, Detection2D, Detection2DArray, ObjectHypothesisWithPose
+
+from perception_maskrcnn.detections import Detections
+
+
+def box_to_bbox(box) -> BoundingBox2D:
+    """Axis-aligned ``BoundingBox2D`` (centre, size in px, theta 0) of an xyxy box."""
+    x1, y1, x2, y2 = (float(v) for v in box)
+    bbox = BoundingBox2D()
+    bbox.center.position.x = (x1 + x2) / 2.0
+    bbox.center.position.y = (y1 + y2) / 2.0
+    bbox.size_x = x2 - x1
+    bbox.size_y = y2 - y1
+    return bbox
+
+
+def bbox_to_box(bbox: BoundingBox2D) -> np.ndarray:
+    """xyxy box of a ``BoundingBox2D`` (rotation ignored: boxes here are axis aligned)."""
+    cx, cy = bbox.center.position.x, bbox.center.position.y
+    hw, hh = bbox.size_x / 2.0, bbox.size_y / 2.0
+    return np.array([cx - hw, cy - hh, cx + hw, cy + hh], dtype=np.float64)
+
+
+def make_detection(header, box, class_name: str, score: float, detection_id: str = '') -> Detection2D:
+    """One ``Detection2D`` with a single hypothesis (class name, score)."""
+    det = Detection2D()
+    det.header = header
+    det.id = detection_id
+    det.bbox = box_to_bbox(box)
+    hypothesis = ObjectHypothesisWithPose()
+    hypothesis.hypothesis.class_id = class_name
+    hypothesis.hypothesis.score = float(score)
+    det.results = [hypothesis]
+    return det
+
+
+def mask_to_msg(window: np.ndarray | None, origin) -> InstanceMask:
+    """``InstanceMask`` (0/255 bytes) of a bool box window at ``origin``; None -> width 0 (no mask)."""
+    msg = InstanceMask()
+    if window is None or window.size == 0:
+        return msg
+    msg.x_offset, msg.y_offset = int(origin[0]), int(origin[1])
+    msg.height, msg.width = window.shape
+    data = array.array('B')
+    data.frombytes(np.ascontiguousarray(window, dtype=bool).view(np.uint8).reshape(-1) * np.uint8(255))
+    msg.data = data
+    return msg
+
+
+def msg_to_mask(msg: InstanceMask) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(bool window, origin (x0, y0))`` of an ``InstanceMask``; None when it carries no mask."""
+    if msg.width == 0 or msg.height == 0:
+        return None
+    if len(msg.data) != msg.width * msg.height:
+        raise ValueError(f'mask of {msg.width}x{msg.height} has {len(msg.data)} bytes')
+    window = np.frombuffer(msg.data, dtype=np.uint8).reshape(msg.height, msg.width) > 127
+    return window, np.array([msg.x_offset, msg.y_offset], dtype=np.int32)
+
+
+def detections_to_msgs(detections: Detections, header, image_width: int,
+                       image_height: int) -> tuple[Detection2DArray, InstanceMaskArray]:
+    """Messages for ``detections`` of one image; both carry ``header`` (the input image's)."""
+    det_array = Detection2DArray(header=header)
+    labels = detections.labels()
+    det_array.detections = [make_detection(header, box, label, score)
+                            for box, label, score in zip(detections.boxes, labels, detections.scores)]
+    masks = InstanceMaskArray(header=header, image_width=int(image_width),
+                              image_height=int(image_height))
+    if detections.masks is None:
+        masks.masks = [InstanceMask() for _ in range(len(detections))]
+    else:
+        masks.masks = [mask_to_msg(w, o) for w, o in zip(detections.masks, detections.mask_origins)]
+    return det_array, masks
+
+
+def _best_hypothesis(det: Detection2D) -> tuple[str, float]:
+    """Class name and score of the highest-scoring result; ``('', nan)`` when there is none."""
+    if not det.results:
+        return '', float('nan')
+    best = max(det.results, key=lambda r: r.hypothesis.score)
+    return best.hypothesis.class_id, best.hypothesis.score
+
+
+def msgs_to_detections(det_array: Detection2DArray, masks: InstanceMaskArray | None = None,
+                       class_names=()) -> Detections:
+    """``Detections`` of the messages; class ids index ``class_names`` extended by unseen names.
+
+    Passing the returned ``class_names`` back on the next call keeps ids stable over a stream.
+    Raises ``ValueError`` when the mask array does not match the detections.
+    """
+    names = list(class_names)
+    index = {name: i for i, name in enumerate(names)}
+    boxes = np.zeros((len(det_array.detections), 4), dtype=np.float64)
+    scores = np.zeros(len(det_array.detections), dtype=np.float64)
+    class_ids = np.zeros(len(det_array.detections), dtype=np.int64)
+    for i, det in enumerate(det_array.detections):
+        name, scores[i] = _best_hypothesis(det)
+        if name not in index:
+            index[name] = len(names)
+            names.append(name)
+        class_ids[i] = index[name]
+        boxes[i] = bbox_to_box(det.bbox)
+    windows, origins = None, None
+    if masks is not None:
+        if len(masks.masks) != len(det_array.detections):
+            raise ValueError(f'{len(masks.masks)} masks for {len(det_array.detections)} detections')
+        decoded = [msg_to_mask(m) for m in masks.masks]
+        if any(d is not None for d in decoded):
+            empty = (np.zeros((0, 0), dtype=bool), np.zeros(2, dtype=np.int32))
+            decoded = [empty if d is None else d for d in decoded]
+            windows = [w for w, _ in decoded]
+            origins = np.array([o for _, o in decoded], dtype=np.int32).reshape(-1, 2)
+    return Detections(boxes, scores, class_ids, names, windows, origins)

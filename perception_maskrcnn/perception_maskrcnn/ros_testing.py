@@ -1,0 +1,90 @@
+"""Helpers for tests that run nodes as real processes and talk to them over DDS."""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+
+import rclpy
+import rclpy.executors
+from builtin_interfaces.msg import Time
+
+
+class NodeProcess:
+    """An installed node executable run with ``--ros-args``; output goes to a temporary log file."""
+
+    def __init__(self, executable: str, ros_args=(), env=None):
+        path = shutil.which(executable)
+        if path is None:
+            raise FileNotFoundError(f'{executable} is not on PATH (source scripts/env.sh)')
+        self._log = tempfile.NamedTemporaryFile('w+', prefix=f'{executable}-', suffix='.log')
+        self.proc = subprocess.Popen([path, '--ros-args', *ros_args], stdout=self._log,
+                                     stderr=subprocess.STDOUT, env=env or dict(os.environ))
+
+    def output(self) -> str:
+        """Everything the process printed so far."""
+        with open(self._log.name, encoding='utf-8', errors='replace') as f:
+            return f.read()
+
+    def wait(self, timeout: float) -> int:
+        """Wait for the process to exit on its own; returns its exit code."""
+        return self.proc.wait(timeout)
+
+    def stop(self, sig=signal.SIGINT, timeout: float = 15.0) -> int:
+        """Send ``sig`` (Ctrl-C by default) and wait; kills it if it does not stop in time."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
+
+    def close(self) -> None:
+        """Stop the process (if running) and delete its log."""
+        self.stop()
+        self._log.close()
+
+
+def spin_until(executor, predicate, timeout: float, step: float = 0.05) -> bool:
+    """Spin ``executor`` until ``predicate()`` is true or ``timeout`` s pass; returns the predicate."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        executor.spin_once(timeout_sec=step)
+    return True
+
+
+def wait_for_peers(executor, endpoints, timeout: float) -> bool:
+    """Spin until every publisher has a subscriber and every subscription a publisher (discovery)."""
+    def connected():
+        return all((e.get_subscription_count() if hasattr(e, 'get_subscription_count')
+                    else e.get_publisher_count()) > 0 for e in endpoints)
+    return spin_until(executor, connected, timeout)
+
+
+def stamp(sec: int, nanosec: int = 0):
+    """A ``builtin_interfaces/Time``."""
+    return Time(sec=sec, nanosec=nanosec)
+
+
+def make_test_node(name: str):
+    """``(context, node, executor)`` of a private rclpy context for a test module."""
+    context = rclpy.Context()
+    rclpy.init(context=context)
+    node = rclpy.create_node(name, context=context)
+    executor = rclpy.executors.SingleThreadedExecutor(context=context)
+    executor.add_node(node)
+    return context, node, executor
+
+
+def close_test_node(context, node, executor) -> None:
+    """Undo ``make_test_node``."""
+    executor.shutdown()
+    node.destroy_node()
+    rclpy.try_shutdown(context=context)

@@ -1,0 +1,171 @@
+"""detector_node as a real process over DDS: outputs keep the input header, bad frames are skipped."""
+import signal
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import ultralytics
+from perception_msgs.msg import InstanceMaskArray
+from sensor_msgs.msg import CompressedImage, Image
+from std_msgs.msg import Header
+from vision_msgs.msg import Detection2DArray
+
+from perception_maskrcnn.image_conversion import array_to_image
+from perception_maskrcnn.node_params import OUTPUT_QOS
+from perception_maskrcnn.ros_testing import (NodeProcess, close_test_node, make_test_node,
+                                             spin_until, stamp, wait_for_peers)
+
+DISCOVERY_S = 30.0
+REPLY_S = 30.0
+# A street photo with standing people that ultralytics ships: the HOG people detector finds one.
+BUS_JPG = Path(ultralytics.__file__).parent / 'assets' / 'bus.jpg'
+
+
+def bus_rgb() -> np.ndarray:
+    """bus.jpg at half size (HOG finds a person there), RGB."""
+    bgr = cv2.imread(str(BUS_JPG))
+    assert bgr is not None, f'cannot read {BUS_JPG}'
+    return cv2.cvtColor(cv2.resize(bgr, None, fx=0.5, fy=0.5), cv2.COLOR_BGR2RGB)
+
+
+class Peer:
+    """Test-side node: publishes images, collects the detector's outputs by stamp."""
+
+    def __init__(self, name, image_type=Image, image_topic='image'):
+        self.context, self.node, self.executor = make_test_node(name)
+        self.pub = self.node.create_publisher(image_type, image_topic, OUTPUT_QOS)
+        self.detections, self.masks, self.images = {}, {}, {}
+        subs = [self.node.create_subscription(Detection2DArray, 'detections', self._store(self.detections), 10),
+                self.node.create_subscription(InstanceMaskArray, 'detections/masks', self._store(self.masks), 10),
+                self.node.create_subscription(Image, 'detections/image', self._store(self.images), 10)]
+        self.endpoints = [self.pub] + subs[:2]
+
+    @staticmethod
+    def _store(table):
+        return lambda msg: table.__setitem__((msg.header.stamp.sec, msg.header.stamp.nanosec), msg)
+
+    def send_until_answered(self, make_msg, sec, timeout=REPLY_S):
+        """Publish (re-sending: input QoS is best effort) until detections for ``sec`` arrive."""
+        key = (sec, 7)
+        msg = make_msg()
+        msg.header = Header(stamp=stamp(sec, 7), frame_id=f'cam{sec}')
+        for _ in range(int(timeout)):
+            self.pub.publish(msg)
+            if spin_until(self.executor, lambda: key in self.detections and key in self.masks, 1.0):
+                return self.detections[key], self.masks[key]
+        raise AssertionError(f'no detections for stamp {sec} within {timeout} s')
+
+    def close(self):
+        close_test_node(self.context, self.node, self.executor)
+
+
+@pytest.fixture(scope='module')
+def hog_node():
+    proc = NodeProcess('detector_node', ['-p', 'backend:=hog', '-p', 'publish_annotated:=true',
+                                         '-p', 'score_threshold:=0.3', '-p', 'qos:=reliable',
+                                         '-p', 'diagnostics_period_s:=1.0'])
+    peer = Peer('detector_test_peer')
+    try:
+        assert wait_for_peers(peer.executor, peer.endpoints, DISCOVERY_S), proc.output()
+        yield proc, peer
+    finally:
+        peer.close()
+        proc.close()
+
+
+def test_detections_masks_and_annotated_image_keep_the_input_header(hog_node):
+    proc, peer = hog_node
+    image = bus_rgb()
+    det, masks = peer.send_until_answered(lambda: array_to_image(image, 'rgb8'), 11)
+    assert det.header.frame_id == masks.header.frame_id == 'cam11'
+    assert len(det.detections) >= 1, 'HOG finds the person in bus.jpg'
+    assert len(masks.masks) == len(det.detections)
+    assert (masks.image_width, masks.image_height) == (image.shape[1], image.shape[0])
+    hypothesis = det.detections[0].results[0].hypothesis
+    assert hypothesis.class_id == 'person' and 0.3 <= hypothesis.score
+    assert det.detections[0].header.stamp == det.header.stamp
+    bbox = det.detections[0].bbox
+    assert 0 < bbox.center.position.x < image.shape[1] and bbox.size_y > bbox.size_x > 0
+    assert spin_until(peer.executor, lambda: (11, 7) in peer.images, 10.0)
+    annotated = peer.images[(11, 7)]
+    assert (annotated.width, annotated.height, annotated.encoding) == (image.shape[1], image.shape[0], 'rgb8')
+    assert bytes(annotated.data) != image.tobytes(), 'boxes and labels are drawn'
+
+
+def test_bgr_and_mono_inputs_are_converted(hog_node):
+    proc, peer = hog_node
+    image = bus_rgb()
+    det_bgr, _ = peer.send_until_answered(lambda: array_to_image(image[..., ::-1].copy(), 'bgr8'), 12)
+    assert len(det_bgr.detections) >= 1
+    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    det_mono, _ = peer.send_until_answered(lambda: array_to_image(gray, 'mono8'), 13)
+    assert det_mono.header.frame_id == 'cam13'
+
+
+def _malformed():
+    """(reason, message) pairs the node must reject without dying."""
+    good = array_to_image(np.zeros((8, 8, 3), np.uint8), 'rgb8')
+    wrong_step = array_to_image(np.zeros((8, 8, 3), np.uint8), 'rgb8')
+    wrong_step.step = 10
+    unknown = array_to_image(np.zeros((8, 8, 3), np.uint8), 'rgb8')
+    unknown.encoding = 'yuv422_weird'
+    empty = Image(encoding='rgb8')
+    truncated = array_to_image(np.zeros((8, 8, 3), np.uint8), 'rgb8')
+    truncated.data = good.data[:50]
+    return [('step', wrong_step), ('encoding', unknown), ('empty', empty), ('bytes', truncated)]
+
+
+def test_malformed_images_are_skipped_and_the_node_keeps_answering(hog_node):
+    proc, peer = hog_node
+    for i, (_, bad) in enumerate(_malformed()):
+        bad.header = Header(stamp=stamp(100 + i), frame_id='bad')
+        peer.pub.publish(bad)
+        spin_until(peer.executor, lambda: False, 0.3)  # let the worker take it before the next frame
+        det, _ = peer.send_until_answered(lambda: array_to_image(bus_rgb(), 'rgb8'), 30 + i)
+        assert det.header.frame_id == f'cam{30 + i}'
+    assert not any(key[0] >= 100 for key in peer.detections), 'no output for malformed frames'
+    # Warnings are throttled (one per 5 s); the counter sees every rejected frame.
+    assert spin_until(peer.executor, lambda: 'rejected=4' in proc.output(), 5.0), proc.output()
+    assert 'skipping malformed image' in proc.output()
+    assert proc.proc.poll() is None
+
+
+def test_ctrl_c_stops_cleanly(hog_node):
+    """Runs after the other tests of the shared node (pytest keeps file order)."""
+    proc, _ = hog_node
+    assert proc.stop(signal.SIGINT) == 0, proc.output()
+    assert 'Traceback' not in proc.output()
+
+
+def test_compressed_input():
+    proc = NodeProcess('detector_node', ['-p', 'backend:=hog', '-p', 'input:=compressed',
+                                         '-r', 'image/compressed:=/cam/jpeg'])
+    peer = Peer('detector_compressed_peer', CompressedImage, '/cam/jpeg')
+    try:
+        assert wait_for_peers(peer.executor, peer.endpoints, DISCOVERY_S), proc.output()
+        ok, jpeg = cv2.imencode('.jpg', cv2.cvtColor(bus_rgb(), cv2.COLOR_RGB2BGR))
+        assert ok
+        det, masks = peer.send_until_answered(
+            lambda: CompressedImage(format='jpeg', data=jpeg.tobytes()), 21)
+        assert len(det.detections) >= 1 and masks.image_width == bus_rgb().shape[1]
+        peer.pub.publish(CompressedImage(header=Header(stamp=stamp(22)), format='jpeg', data=b'junk'))
+        assert spin_until(peer.executor, lambda: 'could not decode' in proc.output(), 10.0), proc.output()
+        assert proc.proc.poll() is None
+        assert proc.stop(signal.SIGTERM) == 0, proc.output()
+        assert 'Traceback' not in proc.output()
+    finally:
+        peer.close()
+        proc.close()
+
+
+def test_missing_weights_exit_nonzero_naming_the_file(tmp_path):
+    missing = tmp_path / 'no_such_model.pth'
+    proc = NodeProcess('detector_node', ['-p', 'backend:=maskrcnn', '-p', f'weights:={missing}'])
+    try:
+        code = proc.wait(120)
+        assert code != 0
+        assert str(missing) in proc.output()
+        assert 'Traceback' not in proc.output()
+    finally:
+        proc.close()
