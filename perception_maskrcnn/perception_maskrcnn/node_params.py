@@ -12,19 +12,22 @@ QOS_CHOICES = ('sensor_data', 'reliable')
 
 @dataclass(frozen=True)
 class ParamSpec:
-    """One node parameter: name, default value, description (and the type of an empty list)."""
+    """One node parameter: name, default, description; the type of an empty list; whether
+    other types are accepted (for values a later check coerces, e.g. ``1`` for ``1.0``)."""
 
     name: str
     default: object
     description: str
     empty_list_type: Parameter.Type = Parameter.Type.STRING_ARRAY
+    dynamic_typing: bool = False
 
 
 def declare_parameters(node, specs) -> dict:
     """Declare every spec on ``node`` (overrides from YAML/CLI apply) and return name -> value."""
     values = {}
     for spec in specs:
-        descriptor = ParameterDescriptor(description=spec.description)
+        descriptor = ParameterDescriptor(description=spec.description,
+                                         dynamic_typing=spec.dynamic_typing)
         # An empty list has no element type for rclpy to infer; declare it typed, without value.
         default = spec.empty_list_type if spec.default == [] else spec.default
         value = node.declare_parameter(spec.name, default, descriptor).value

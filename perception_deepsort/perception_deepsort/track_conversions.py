@@ -1,0 +1,56 @@
+"""Tracker outputs -> ``perception_msgs/TrackedObjectArray`` and ``vision_msgs/Detection2DArray``."""
+from __future__ import annotations
+
+from perception_msgs.msg import InstanceMask, TrackedObject, TrackedObjectArray
+from vision_msgs.msg import Detection2DArray
+
+from perception_maskrcnn.ros_conversions import box_to_bbox, make_detection
+
+STATE_CODES = {'tentative': TrackedObject.STATE_TENTATIVE,
+               'confirmed': TrackedObject.STATE_CONFIRMED,
+               'lost': TrackedObject.STATE_LOST}
+
+
+def stamp_to_ns(stamp) -> int:
+    """``builtin_interfaces/Time`` as integer nanoseconds (exact, for matching)."""
+    return stamp.sec * 1_000_000_000 + stamp.nanosec
+
+
+def matched_mask(track, masks_msg) -> InstanceMask | None:
+    """The mask message of the detection ``track`` matched this frame; None when there is none."""
+    if masks_msg is None or track.detection_index < 0:
+        return None
+    mask = masks_msg.masks[track.detection_index]
+    return mask if mask.width and mask.height else None
+
+
+def track_to_msg(track, class_names, masks_msg=None) -> TrackedObject:
+    """One ``TrackedObject`` with every field of a ``TrackOutput``."""
+    obj = TrackedObject()
+    obj.track_id = int(track.track_id)
+    obj.class_id = class_names[track.class_id]
+    obj.score = float(track.score)
+    obj.bbox = box_to_bbox(track.box)
+    obj.velocity_x, obj.velocity_y = (float(v) for v in track.velocity)
+    obj.state = STATE_CODES[track.state]
+    obj.age = int(track.age)
+    obj.hits = int(track.hits)
+    obj.time_since_update = float(track.time_since_update)
+    mask = matched_mask(track, masks_msg)
+    obj.has_mask = mask is not None
+    if mask is not None:
+        obj.mask = mask
+    return obj
+
+
+def tracks_to_msg(tracks, header, class_names, masks_msg=None) -> TrackedObjectArray:
+    """Every live track of one frame; ``header`` is the input detections' header."""
+    return TrackedObjectArray(header=header,
+                              objects=[track_to_msg(t, class_names, masks_msg) for t in tracks])
+
+
+def confirmed_detections(tracks, header, class_names) -> Detection2DArray:
+    """Confirmed tracks as a ``Detection2DArray`` whose ``id`` is the track id."""
+    return Detection2DArray(header=header, detections=[
+        make_detection(header, t.box, class_names[t.class_id], t.score, str(t.track_id))
+        for t in tracks if t.state == 'confirmed'])

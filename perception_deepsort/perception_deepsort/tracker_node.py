@@ -1,0 +1,240 @@
+"""ROS 2 node ``tracker_node``: detections (+ masks, + image) in, DeepSORT tracks out.
+
+Detections, masks and images are paired by header stamp (``stamp_sync``); a frame whose image
+does not arrive within ``sync_timeout_s`` is tracked on motion alone. Outputs carry the header of
+the input detections. Tracking runs on header stamps, so ``use_sim_time`` and bag replay need
+nothing special; a stamp that goes backwards (bag looped) resets the tracker.
+"""
+from __future__ import annotations
+
+import collections
+import dataclasses
+import time
+
+import numpy as np
+from perception_msgs.msg import InstanceMaskArray, TrackedObjectArray
+from rclpy.clock import Clock, ClockType
+from rclpy.node import Node
+from sensor_msgs.msg import Image
+from vision_msgs.msg import Detection2DArray
+
+from perception_deepsort.config import TrackerConfig
+from perception_deepsort.pipeline import DeepSort
+from perception_deepsort.stamp_sync import StampSync
+from perception_deepsort.track_conversions import confirmed_detections, stamp_to_ns, tracks_to_msg
+from perception_maskrcnn.image_conversion import ImageConversionError, array_to_image, image_to_rgb
+from perception_maskrcnn.node_main import run_node
+from perception_maskrcnn.node_params import OUTPUT_QOS, ParamSpec, declare_parameters, input_qos
+from perception_maskrcnn.ros_conversions import msgs_to_detections
+from perception_maskrcnn.visualization import color_for, draw_instances
+
+NODE_NAME = 'tracker_node'
+WARN_PERIOD_S = 5.0
+
+NODE_PARAMETERS = (
+    ParamSpec('sync_buffer', 10, 'Detections, masks and images held while waiting for the other '
+              'messages of the same stamp (per stream); the oldest is dropped when full.'),
+    ParamSpec('sync_timeout_s', 0.2, 'Wait at most this long [s, wall time] for the image and masks '
+              'of a detection message; then track it without them (motion only).'),
+    ParamSpec('publish_annotated', True, "Publish 'tracks/image' (masks tinted by track colour, "
+              "boxes, 'class #id', motion trails); needs the 'image' topic."),
+    ParamSpec('trail_length', 20, 'Motion trail length in frames on the annotated image (0 = none).'),
+    ParamSpec('qos', 'sensor_data', "Input QoS: 'sensor_data' (best effort) or 'reliable'."),
+    ParamSpec('diagnostics_period_s', 10.0, 'Period of the counters log line [s]; 0 = never.'),
+)
+
+
+def tracker_parameters() -> tuple[ParamSpec, ...]:
+    """One parameter per ``TrackerConfig`` field (its doc as description), then the node's own."""
+    docs = TrackerConfig.field_docs()
+    # Dynamic typing lets YAML give 1 for a float; TrackerConfig coerces and range-checks.
+    config = tuple(ParamSpec(f.name, f.default, docs[f.name], dynamic_typing=True)
+                   for f in dataclasses.fields(TrackerConfig))
+    return config + NODE_PARAMETERS
+
+
+def build_embedder(config: TrackerConfig):
+    """The appearance embedder, built at start so that missing weights stop the node at once."""
+    if not config.use_appearance or config.embedder == 'none':
+        return None
+    from perception_deepsort.reid.embedders import create_embedder  # torch only when needed
+    return create_embedder(config.embedder, weights=config.embedder_weights or None,
+                           device=config.device)
+
+
+class TrackerNode(Node):
+    """DeepSORT over ROS topics."""
+
+    def __init__(self):
+        super().__init__(NODE_NAME)
+        params = declare_parameters(self, tracker_parameters())
+        config_names = {f.name for f in dataclasses.fields(TrackerConfig)}
+        self.config = TrackerConfig(**{k: v for k, v in params.items() if k in config_names})
+        self.params = {k: v for k, v in params.items() if k not in config_names}
+        self.tracker = DeepSort(self.config, build_embedder(self.config))
+        self.get_logger().info(
+            f'tracker: embedder={self.config.embedder if self.tracker.embedder else "none"} '
+            f'appearance={self.config.use_appearance} camera_motion={self.config.camera_motion}')
+
+        self.counts = collections.Counter(frames=0, frames_without_image=0, images_rejected=0,
+                                          masks_mismatched=0, frames_rejected=0,
+                                          duplicate_stamps=0, resets=0)
+        self._class_names: list[str] = []
+        self._last_stamp: int | None = None
+        self._trails: dict[int, collections.deque] = {}
+        want_image = self.tracker.needs_image or self.params['publish_annotated']
+        self._sync = StampSync(('image', 'masks') if want_image else ('masks',),
+                               self.params['sync_buffer'], self.params['sync_timeout_s'])
+
+        qos = input_qos(self.params['qos'])
+        self._pub_tracks = self.create_publisher(TrackedObjectArray, 'tracks', OUTPUT_QOS)
+        self._pub_detections = self.create_publisher(Detection2DArray, 'tracks/detections', OUTPUT_QOS)
+        self._pub_image = (self.create_publisher(Image, 'tracks/image', OUTPUT_QOS)
+                           if self.params['publish_annotated'] else None)
+        self.create_subscription(Detection2DArray, 'detections', self._on_detections, qos)
+        self._subs = {'masks': self.create_subscription(
+            InstanceMaskArray, 'detections/masks', lambda m: self._on_part('masks', m), qos)}
+        if want_image:
+            self._subs['image'] = self.create_subscription(
+                Image, 'image', lambda m: self._on_part('image', m), qos)
+        # Steady clock: waiting and diagnostics keep working under use_sim_time without /clock.
+        steady = Clock(clock_type=ClockType.STEADY_TIME)
+        self.create_timer(max(self.params['sync_timeout_s'] / 2, 0.01), self._drain, clock=steady)
+        if self.params['diagnostics_period_s'] > 0:
+            self.create_timer(self.params['diagnostics_period_s'], self._log_counts, clock=steady)
+
+    def _on_detections(self, msg: Detection2DArray) -> None:
+        """Queue the detections of one image until its image and masks are there."""
+        self._sync.add_primary(stamp_to_ns(msg.header.stamp), msg, time.monotonic())
+        self._drain()
+
+    def _on_part(self, key: str, msg) -> None:
+        """Hand an image or masks message to the stamp matcher."""
+        self._sync.add(key, stamp_to_ns(msg.header.stamp), msg, time.monotonic())
+        self._drain()
+
+    def _drain(self) -> None:
+        """Track every frame that is complete or has waited long enough."""
+        # Only wait for streams somebody publishes (e.g. a detector without masks).
+        expected = [k for k, sub in self._subs.items() if sub.get_publisher_count() > 0]
+        for frame in self._sync.pop_ready(time.monotonic(), expected):
+            self.track(frame.primary, frame.parts.get('masks'), frame.parts.get('image'))
+
+    def _warn(self, text: str) -> None:
+        """Throttled warning: bad input must not flood the log."""
+        self.get_logger().warning(text, throttle_duration_sec=WARN_PERIOD_S)
+
+    def _check_stamp(self, stamp: int) -> bool:
+        """False for a repeated stamp; logs (and clears trails) when time went backwards."""
+        last, self._last_stamp = self._last_stamp, stamp
+        if last is not None and stamp == last:
+            self._last_stamp = last
+            self.counts['duplicate_stamps'] += 1
+            self._warn(f'skipping detections with a repeated stamp ({self.counts["duplicate_stamps"]}'
+                       ' so far)')
+            return False
+        if last is not None and stamp < last:
+            self.counts['resets'] += 1
+            self._trails.clear()
+            self.get_logger().warning(f'stamp went backwards by {(last - stamp) * 1e-9:.3f} s '
+                                      '(bag looped or clock reset): resetting the tracker')
+        return True
+
+    def _decode_image(self, image_msg):
+        """RGB pixels of the paired image; None (counted) when missing or malformed."""
+        if image_msg is None:
+            self.counts['frames_without_image'] += 1
+            return None
+        try:
+            return image_to_rgb(image_msg)
+        except ImageConversionError as exc:
+            self.counts['images_rejected'] += 1
+            self._warn(f'tracking without the malformed image ({self.counts["images_rejected"]} '
+                       f'so far): {exc}')
+            return None
+
+    def _decode_detections(self, det_msg, masks_msg):
+        """``(Detections, masks message or None)``; masks that do not fit are dropped (counted)."""
+        try:
+            dets = msgs_to_detections(det_msg, masks_msg, self._class_names)
+        except ValueError as exc:
+            self.counts['masks_mismatched'] += 1
+            self._warn(f'ignoring masks: {exc}')
+            masks_msg = None
+            dets = msgs_to_detections(det_msg, None, self._class_names)
+        self._class_names = dets.class_names
+        return dets, masks_msg
+
+    def track(self, det_msg: Detection2DArray, masks_msg=None, image_msg=None) -> None:
+        """Update the tracker with one frame and publish tracks (and the annotated image)."""
+        stamp = stamp_to_ns(det_msg.header.stamp)
+        if not self._check_stamp(stamp):
+            return
+        dets, masks_msg = self._decode_detections(det_msg, masks_msg)
+        image = self._decode_image(image_msg)
+        image_size = None
+        if image is None and masks_msg is not None and masks_msg.image_width:
+            image_size = (masks_msg.image_width, masks_msg.image_height)
+        rejected_before = self._rejected_detections()
+        try:
+            tracks = self.tracker.update(dets.boxes, dets.scores, dets.class_ids, stamp * 1e-9,
+                                         image=image, masks=dets.masks, mask_origins=dets.mask_origins,
+                                         image_size=image_size)
+        except ValueError as exc:
+            self.counts['frames_rejected'] += 1
+            self._warn(f'skipping a frame the tracker rejected: {exc}')
+            return
+        rejected = self._rejected_detections() - rejected_before
+        if rejected:
+            self._warn(f'skipped {rejected} of {len(dets)} detections (NaN, empty or outside the '
+                       'image); see the counters')
+        self.counts['frames'] += 1
+        header = det_msg.header
+        self._pub_tracks.publish(tracks_to_msg(tracks, header, self._class_names, masks_msg))
+        self._pub_detections.publish(confirmed_detections(tracks, header, self._class_names))
+        self._update_trails(tracks)
+        if self._pub_image is not None and image is not None:
+            self._pub_image.publish(array_to_image(self._annotate(image, tracks, dets), 'rgb8', header))
+
+    def _rejected_detections(self) -> int:
+        """Detections the tracker has refused so far (NaN, empty, outside the image)."""
+        return sum(v for k, v in self.tracker.stats.items() if k.startswith('rejected_'))
+
+    def _update_trails(self, tracks) -> None:
+        """Remember recent box centres of live tracks; forget the dead ones."""
+        live = {}
+        for t in tracks:
+            trail = self._trails.get(t.track_id)
+            if trail is None:
+                trail = collections.deque(maxlen=max(self.params['trail_length'], 1))
+            trail.append(((t.box[0] + t.box[2]) / 2, (t.box[1] + t.box[3]) / 2))
+            live[t.track_id] = trail
+        self._trails = live
+
+    def _annotate(self, image: np.ndarray, tracks, dets) -> np.ndarray:
+        """Confirmed tracks drawn on the frame: tinted masks, boxes, 'class #id', trails."""
+        shown = [t for t in tracks if t.state == 'confirmed']
+        masks, origins = [], []
+        for t in shown:
+            has_mask = dets.masks is not None and t.detection_index >= 0
+            masks.append(dets.masks[t.detection_index] if has_mask else None)
+            origins.append(dets.mask_origins[t.detection_index] if has_mask else (0, 0))
+        trails = [self._trails[t.track_id] if self.params['trail_length'] > 0 else None for t in shown]
+        return draw_instances(image, [t.box for t in shown],
+                              [f'{self._class_names[t.class_id]} #{t.track_id}' for t in shown],
+                              [color_for(t.track_id) for t in shown], masks, origins, trails)
+
+    def _log_counts(self) -> None:
+        """Periodic diagnostics line: node, matcher and tracker counters."""
+        counters = {**self.counts, **self._sync.counts,
+                    **{k: v for k, v in self.tracker.stats.items() if k.startswith('rejected_')}}
+        self.get_logger().info(' '.join(f'{k}={v}' for k, v in counters.items()))
+
+
+def main(args=None) -> int:
+    """Entry point: ``tracker_node --ros-args ...``."""
+    return run_node(TrackerNode, NODE_NAME, args)
+
+
+if __name__ == '__main__':
+    raise SystemExit(main())
