@@ -37,7 +37,12 @@ def parse_args(argv=None):
     parser.add_argument('--qos', choices=sorted(QOS), default='reliable',
                         help='publisher QoS (default reliable: matches reliable and best-effort readers)')
     parser.add_argument('--wait-for-subscribers', type=float, default=0.0, metavar='SECONDS',
-                        help='before playing, wait up to this long until every topic has a subscriber')
+                        help='before playing, wait up to this long until every topic has '
+                             '--min-subscribers subscribers')
+    parser.add_argument('--min-subscribers', type=int, default=1,
+                        help='subscribers per topic that --wait-for-subscribers waits for (default 1)')
+    parser.add_argument('--delay', type=float, default=0.0, metavar='SECONDS',
+                        help='sleep this long before playing (after any wait for subscribers)')
     parser.add_argument('--publish-log', type=Path, default=None,
                         help='write topic, header stamp (ns) and wall publish time (ns) of every '
                              'message with a header to this CSV (for latency measurements)')
@@ -48,16 +53,17 @@ def parse_args(argv=None):
     return args
 
 
-def wait_for_subscribers(node, publishers, timeout, stop):
-    """Wait until each publisher has a subscriber or `timeout` passes; warn about the ones without."""
+def wait_for_subscribers(node, publishers, timeout, count, stop):
+    """Wait until each publisher has `count` subscribers or `timeout` passes; warn if not."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and not stop.is_set():
-        if all(p.get_subscription_count() for p in publishers.values()):
+        if all(p.get_subscription_count() >= count for p in publishers.values()):
             return
         stop.wait(0.05)
-    lonely = [t for t, p in publishers.items() if not p.get_subscription_count()]
+    lonely = [t for t, p in publishers.items() if p.get_subscription_count() < count]
     if lonely:
-        node.get_logger().warning(f'no subscriber after {timeout:g} s on {", ".join(lonely)}; playing anyway')
+        node.get_logger().warning(f'fewer than {count} subscribers after {timeout:g} s on '
+                                  f'{", ".join(lonely)}; playing anyway')
 
 
 class Player:
@@ -116,7 +122,9 @@ def play(args):
                                                           QOS[args.qos]) for c in connections}
             clock = node.create_publisher(Clock, '/clock', 10) if args.clock else None
             if args.wait_for_subscribers > 0:
-                wait_for_subscribers(node, publishers, args.wait_for_subscribers, stop)
+                wait_for_subscribers(node, publishers, args.wait_for_subscribers,
+                                     args.min_subscribers, stop)
+            stop.wait(args.delay)
             log_writer = csv.writer(log_file) if log_file else None
             if log_writer:
                 log_writer.writerow(('topic', 'stamp_ns', 'publish_ns'))

@@ -11,17 +11,15 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 from ament_index_python.packages import PackageNotFoundError, get_package_prefix
 
 from perception_bringup import graph_spec
 from perception_bringup.cli import UserError, user_errors
+from perception_bringup.processes import CLEAN_EXIT, stop_all
 
 PROG = 'perception-run-graph'
-# Exit codes of a node that stopped because we asked it to.
-CLEAN_EXIT = {0, -signal.SIGINT, 128 + signal.SIGINT}
 
 
 def add_graph_arguments(parser):
@@ -98,22 +96,8 @@ class NodeProcesses:
         return {n: p.returncode for n, p in self.procs.items() if p.poll() is not None}
 
     def stop(self, timeout):
-        """SIGINT each running node, then SIGTERM, then SIGKILL; returns names that needed force."""
-        forced = []
-        for sig, wait_s in ((signal.SIGINT, timeout), (signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
-            running = [n for n, p in self.procs.items() if p.poll() is None]
-            if not running:
-                break
-            if sig != signal.SIGINT:
-                forced += [n for n in running if n not in forced]
-            for name in running:
-                self.procs[name].send_signal(sig)
-            deadline = time.monotonic() + wait_s
-            for name in running:
-                try:
-                    self.procs[name].wait(max(deadline - time.monotonic(), 0.01))
-                except subprocess.TimeoutExpired:
-                    pass
+        """Stop every node (see processes.stop_all); returns the names that needed force."""
+        forced = stop_all(self.procs, timeout)
         for thread in self.threads:
             thread.join(timeout=2.0)
         return forced

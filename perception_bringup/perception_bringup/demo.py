@@ -1,0 +1,244 @@
+"""perception-demo: real street footage through the detector and tracker nodes over DDS.
+
+vtest.avi (Debian's opencv-doc) -> bag -> perception-bag-play -> detector_node -> tracker_node
+-> perception-bag-record, each in its own process, then out/: annotated video, output bag,
+MOTChallenge tracks file and summary.json (frames, detections, tracks, rate, latency, drops).
+"""
+import argparse
+import csv
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+from perception_msgs.msg import TrackedObjectArray
+from rclpy.serialization import deserialize_message
+from sensor_msgs.msg import Image
+from vision_msgs.msg import Detection2DArray
+
+from perception_bringup import bag_io, graph_spec, node_config, video_to_bag, vtest
+from perception_bringup.cli import UserError, user_errors
+from perception_bringup.outputs import AnnotatedVideo, TracksTable, frame_index, write_summary
+from perception_bringup.processes import CLEAN_EXIT, stop_all
+from perception_bringup.run_graph import add_graph_arguments
+from perception_maskrcnn.image_conversion import image_to_rgb
+
+PROG = 'perception-demo'
+IMAGE_TOPIC = graph_spec.DEFAULT_IMAGE_TOPIC
+RECORDED = ('/detections', '/detections/masks', '/tracks', '/tracks/detections', '/tracks/image')
+# Share of the frame period the detector may use: the tracker (embedder) and the player run on
+# the same cores, so playing at the detector's bare speed would make it drop frames.
+LOAD_FACTOR = 0.4
+NODE_START_TIMEOUT_S = 300.0
+
+
+def parse_args(argv=None):
+    """Command-line options."""
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split('\n')[0].split(': ', 1)[1])
+    add_graph_arguments(parser)
+    parser.add_argument('--video', type=Path, default=None,
+                        help='input video (default: vtest.avi, fetched from Debian\'s opencv-doc)')
+    parser.add_argument('--out-dir', type=Path, default=Path('out'), help='output folder (default: out)')
+    parser.add_argument('--max-frames', type=int, default=None, help='use only the first N frames')
+    parser.add_argument('--rate', type=float, default=None,
+                        help='playback rate (default: measured so the detector keeps up)')
+    parser.add_argument('--cache-dir', type=Path, default=graph_spec.REPO_ROOT / '.cache',
+                        help='where the fetched video is kept')
+    args = parser.parse_args(argv)
+    args.image_topic = IMAGE_TOPIC
+    return args
+
+
+def say(text):
+    """A progress line of the demo itself."""
+    print(f'[{PROG}] {text}', flush=True)
+
+
+def overrides(args):
+    """Detector parameters given on the command line."""
+    return {'backend': args.backend, 'weights': args.weights, 'device': args.device}
+
+
+def measure_rate(detector, video, fps):
+    """Playback rate at which the detector keeps up, from timing it on a few frames of `video`."""
+    capture = cv2.VideoCapture(str(video))
+    times = []
+    for _ in range(3):
+        ok, frame = capture.read()
+        if not ok:
+            break
+        start = time.perf_counter()
+        detector.detect(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+        times.append(time.perf_counter() - start)
+    capture.release()
+    frame_s = min(times[1:] or times)  # the first call also warms the model up
+    rate = min(1.0, LOAD_FACTOR / (fps * frame_s))
+    say(f'detector takes {1000 * frame_s:.0f} ms per frame here: playing at rate {rate:.3g} '
+        f'({fps * rate:.3g} fps of the {fps:g} fps video)')
+    return rate
+
+
+def start(argv, log_path):
+    """A child process in its own session (so Ctrl-C reaches it only through us), output to a log."""
+    log = open(log_path, 'w')
+    return subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                            start_new_session=True)
+
+
+def graph_argv(args):
+    """perception-run-graph with the demo's graph options."""
+    argv = [shutil.which('perception-run-graph') or 'perception-run-graph', '--config', str(args.config),
+            '--image-topic', IMAGE_TOPIC]
+    for name, value in overrides(args).items():
+        if value:
+            argv += [f'--{name}', value]
+    return argv
+
+
+def run_pipeline(args, in_bag, rate, work):
+    """Graph + recorder + player; returns {name: exit code} of the background processes."""
+    procs = {'graph': start(graph_argv(args), work / 'graph.log'),
+             'record': start(['perception-bag-record', str(args.out_dir / 'output_bag'), '--topics',
+                              *RECORDED], work / 'record.log')}
+    say(f'nodes starting (log: {work / "graph.log"}); playback begins once both subscribe')
+    try:
+        play = subprocess.run(['perception-bag-play', str(in_bag), '--rate', f'{rate:.6g}',
+                               '--wait-for-subscribers', str(NODE_START_TIMEOUT_S),
+                               '--min-subscribers', '2', '--delay', '1',
+                               '--publish-log', str(work / 'publish_log.csv')])
+        if play.returncode != 0:
+            raise UserError(f'perception-bag-play failed (exit code {play.returncode})')
+        for name, proc in procs.items():
+            if proc.poll() is not None:
+                raise UserError(f'{name} stopped early (exit code {proc.returncode}); '
+                                f'see {work / (name + ".log")}')
+        # Let the last frames through the detector and tracker before the recorder stops.
+        time.sleep(2.0 + 3.0 / (rate * 10.0))
+    finally:
+        # Recorder first, so it sees every message the graph still publishes.
+        forced = stop_all({'record': procs['record']}, 15.0) + stop_all({'graph': procs['graph']}, 20.0)
+    codes = {name: proc.returncode for name, proc in procs.items()}
+    for name, code in codes.items():
+        if name in forced or code not in CLEAN_EXIT:
+            say(f'warning: {name} did not stop cleanly (exit code {code}); see {work / (name + ".log")}')
+    return codes
+
+
+def read_topics(bag, topics):
+    """{topic: [(bag timestamp ns, rclpy message)]} of the recorded bag."""
+    types = {'/tracks': TrackedObjectArray, '/tracks/image': Image, '/detections': Detection2DArray}
+    out = {t: [] for t in topics}
+    reader = bag_io.open_reader(bag)
+    try:
+        wanted = [c for c in reader.connections if c.topic in topics]
+        for connection, timestamp, raw in reader.messages(wanted):
+            out[connection.topic].append((timestamp, deserialize_message(raw, types[connection.topic])))
+    finally:
+        reader.close()
+    return out
+
+
+def stamp_ns(msg):
+    """Header stamp of a message in ns."""
+    return msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
+
+
+def write_outputs(args, work, fps, played_stamps):
+    """Annotated video, tracks file and summary from the recorded bag; returns the summary."""
+    recorded = read_topics(args.out_dir / 'output_bag', ('/tracks', '/tracks/image', '/detections'))
+    frame_of = frame_index(played_stamps)
+    video = AnnotatedVideo(args.out_dir / 'tracks.mp4', fps)
+    for _, msg in sorted(recorded['/tracks/image'], key=lambda item: stamp_ns(item[1])):
+        video.write(image_to_rgb(msg))
+    video.close()
+    table = TracksTable()
+    for _, msg in recorded['/tracks']:
+        table.add(frame_of.get(stamp_ns(msg), 0), msg)
+    table.write(args.out_dir / 'tracks.txt')
+    latencies = np.array([(received - played_stamps[stamp_ns(msg)]) / 1e6
+                          for received, msg in recorded['/tracks'] if stamp_ns(msg) in played_stamps])
+    receipts = sorted(received for received, _ in recorded['/tracks'])
+    span_s = (receipts[-1] - receipts[0]) / 1e9 if len(receipts) > 1 else 0.0
+    frames_out = len({stamp_ns(m) for _, m in recorded['/tracks']})
+    return write_summary(args.out_dir / 'summary.json', {
+        'video': str(args.video), 'frames_in': len(played_stamps), 'frames_out': frames_out,
+        'dropped_frames': len(played_stamps) - frames_out,
+        'detection_messages': len(recorded['/detections']),
+        'detections': sum(len(m.detections) for _, m in recorded['/detections']),
+        'tracks': len(table.track_ids), 'track_rows': len(table.frames),
+        'annotated_frames': video.frames,
+        'achieved_fps': (frames_out - 1) / span_s if span_s > 0 else 0.0,
+        'latency_ms_median': float(np.median(latencies)) if len(latencies) else None,
+        'latency_ms_p95': float(np.percentile(latencies, 95)) if len(latencies) else None,
+        'playback_rate': args.rate, 'video_fps': fps, 'detector': args.detector_description,
+        'outputs': {'video': 'tracks.mp4', 'bag': 'output_bag', 'tracks': 'tracks.txt'}})
+
+
+def read_publish_log(path):
+    """{header stamp ns: wall publish ns} of the played images."""
+    with open(path, newline='') as f:
+        return {int(row['stamp_ns']): int(row['publish_ns']) for row in csv.DictReader(f)
+                if row['topic'] == IMAGE_TOPIC}
+
+
+def print_summary(summary):
+    """The human-readable result."""
+    latency = ('n/a' if summary['latency_ms_median'] is None else
+               f'{summary["latency_ms_median"]:.0f} ms median, {summary["latency_ms_p95"]:.0f} ms p95')
+    print(f'\n{PROG}: done\n'
+          f'  detector         {summary["detector"]}\n'
+          f'  frames           {summary["frames_in"]} played, {summary["frames_out"]} tracked, '
+          f'{summary["dropped_frames"]} dropped\n'
+          f'  detections       {summary["detections"]} in {summary["detection_messages"]} frames\n'
+          f'  tracks           {summary["tracks"]} identities, {summary["track_rows"]} rows\n'
+          f'  frame rate       {summary["achieved_fps"]:.2f} fps achieved (playback rate '
+          f'{summary["playback_rate"]:.3g} x {summary["video_fps"]:g} fps)\n'
+          f'  latency          {latency} (image stamp published -> tracks received)\n', flush=True)
+
+
+def run(args):
+    """The whole demo."""
+    args.video = args.video or vtest.vtest_video(args.cache_dir, say)
+    if not args.video.is_file():
+        raise UserError(f'{args.video} does not exist')
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    work = args.out_dir / 'logs'
+    work.mkdir(exist_ok=True)
+    # The demo's own products are replaced; nothing else in the folder is touched.
+    for name in ('input_bag', 'output_bag'):
+        shutil.rmtree(args.out_dir / name, ignore_errors=True)
+    in_bag = args.out_dir / 'input_bag'
+    convert = ['--start-time', str(time.time())] + (['--max-frames', str(args.max_frames)]
+                                                      if args.max_frames else [])
+    video_to_bag.main([str(args.video), str(in_bag), *convert])
+    fps = cv2.VideoCapture(str(args.video)).get(cv2.CAP_PROP_FPS) or 10.0
+    # The same choice the detector node makes from the same parameters, said before it starts.
+    detector = node_config.create_detector(args.config, overrides(args))
+    args.detector_description = detector.describe()
+    say(f'detector: {args.detector_description}')
+    if args.rate is None:
+        args.rate = measure_rate(detector, args.video, fps)
+    del detector
+    run_pipeline(args, in_bag, args.rate, work)
+    summary = write_outputs(args, work, fps, read_publish_log(work / 'publish_log.csv'))
+    print_summary(summary)
+    say(f'outputs in {args.out_dir}/: tracks.mp4, output_bag/, tracks.txt, summary.json, logs/')
+    return summary
+
+
+def main(argv=None):
+    """Entry point."""
+    args = parse_args(argv)
+    with user_errors(PROG):
+        try:
+            run(args)
+        except KeyboardInterrupt:
+            print(f'{PROG}: interrupted', file=sys.stderr)
+            sys.exit(130)
+
+
+if __name__ == '__main__':
+    main()

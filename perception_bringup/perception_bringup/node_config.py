@@ -1,0 +1,51 @@
+"""The nodes' parameters from a ROS parameter file, for tools that run the libraries directly.
+
+The file is parsed by rclpy's own parser (node sections and `/**` wildcards, as the nodes see
+them) and completed with the defaults the detector node declares, so an offline run and the
+node graph configure the detector and tracker identically from one YAML.
+"""
+from rclpy.parameter import parameter_dict_from_yaml_file, parameter_value_to_python
+
+from perception_bringup.cli import UserError
+from perception_deepsort.config import TrackerConfig
+from perception_maskrcnn.detector_node import PARAMETERS as DETECTOR_PARAMETERS
+from perception_maskrcnn.detector_node import build_detector
+
+
+def node_parameters(config, node_name):
+    """{name: value} the parameter file gives `node_name` (its section plus `/**`)."""
+    if not config.is_file():
+        raise UserError(f'parameter file {config} does not exist')
+    try:
+        params = parameter_dict_from_yaml_file(str(config), use_wildcard=True, target_nodes=[node_name])
+    except RuntimeError as exc:
+        raise UserError(f'{config}: not a ROS parameter file with a "{node_name}: ros__parameters:" '
+                        f'section ({exc})') from None
+    return {name: parameter_value_to_python(p.value) for name, p in params.items()}
+
+
+def detector_parameters(config, overrides=None):
+    """The detector node's parameters: declared defaults, then the file, then non-empty overrides."""
+    values = {spec.name: spec.default for spec in DETECTOR_PARAMETERS}
+    values.update(node_parameters(config, 'detector_node'))
+    values.update({k: v for k, v in (overrides or {}).items() if v})
+    return values
+
+
+def create_detector(config, overrides=None):
+    """The Detector the node would build from the same file and overrides."""
+    try:
+        return build_detector(detector_parameters(config, overrides))
+    except (RuntimeError, ValueError, OSError) as exc:
+        raise UserError(f'cannot create the detector from {config}: {exc}') from None
+
+
+def tracker_config(config, overrides=None):
+    """TrackerConfig of the file's tracker_node section (node-only keys such as QoS ignored)."""
+    values = node_parameters(config, 'tracker_node')
+    values.update({k: v for k, v in (overrides or {}).items() if v})
+    fields = TrackerConfig.field_docs()
+    try:
+        return TrackerConfig.from_dict({k: v for k, v in values.items() if k in fields})
+    except ValueError as exc:
+        raise UserError(f'{config}: {exc}') from None
