@@ -29,7 +29,7 @@ from perception_maskrcnn.ros_conversions import msgs_to_detections
 from perception_maskrcnn.visualization import color_for, draw_instances
 
 NODE_NAME = 'tracker_node'
-WARN_PERIOD_S = 5.0
+WARN_PERIOD_S = 5.0  # rclpy throttles per call site: each kind of warning at most this often
 
 NODE_PARAMETERS = (
     ParamSpec('sync_buffer', 10, 'Detections, masks and images held while waiting for the other '
@@ -120,18 +120,15 @@ class TrackerNode(Node):
         for frame in self._sync.pop_ready(time.monotonic(), expected):
             self.track(frame.primary, frame.parts.get('masks'), frame.parts.get('image'))
 
-    def _warn(self, text: str) -> None:
-        """Throttled warning: bad input must not flood the log."""
-        self.get_logger().warning(text, throttle_duration_sec=WARN_PERIOD_S)
-
     def _check_stamp(self, stamp: int) -> bool:
         """False for a repeated stamp; logs (and clears trails) when time went backwards."""
         last, self._last_stamp = self._last_stamp, stamp
         if last is not None and stamp == last:
             self._last_stamp = last
             self.counts['duplicate_stamps'] += 1
-            self._warn(f'skipping detections with a repeated stamp ({self.counts["duplicate_stamps"]}'
-                       ' so far)')
+            self.get_logger().warning(
+                f'skipping detections with a repeated stamp ({self.counts["duplicate_stamps"]} so far)',
+                throttle_duration_sec=WARN_PERIOD_S)
             return False
         if last is not None and stamp < last:
             self.counts['resets'] += 1
@@ -149,8 +146,9 @@ class TrackerNode(Node):
             return image_to_rgb(image_msg)
         except ImageConversionError as exc:
             self.counts['images_rejected'] += 1
-            self._warn(f'tracking without the malformed image ({self.counts["images_rejected"]} '
-                       f'so far): {exc}')
+            self.get_logger().warning(
+                f'tracking without the malformed image ({self.counts["images_rejected"]} so far): {exc}',
+                throttle_duration_sec=WARN_PERIOD_S)
             return None
 
     def _decode_detections(self, det_msg, masks_msg):
@@ -159,7 +157,7 @@ class TrackerNode(Node):
             dets = msgs_to_detections(det_msg, masks_msg, self._class_names)
         except ValueError as exc:
             self.counts['masks_mismatched'] += 1
-            self._warn(f'ignoring masks: {exc}')
+            self.get_logger().warning(f'ignoring masks: {exc}', throttle_duration_sec=WARN_PERIOD_S)
             masks_msg = None
             dets = msgs_to_detections(det_msg, None, self._class_names)
         self._class_names = dets.class_names
@@ -182,12 +180,14 @@ class TrackerNode(Node):
                                          image_size=image_size)
         except ValueError as exc:
             self.counts['frames_rejected'] += 1
-            self._warn(f'skipping a frame the tracker rejected: {exc}')
+            self.get_logger().warning(f'skipping a frame the tracker rejected: {exc}',
+                                      throttle_duration_sec=WARN_PERIOD_S)
             return
         rejected = self._rejected_detections() - rejected_before
         if rejected:
-            self._warn(f'skipped {rejected} of {len(dets)} detections (NaN, empty or outside the '
-                       'image); see the counters')
+            self.get_logger().warning(
+                f'skipped {rejected} of {len(dets)} detections (NaN, empty or outside the image); '
+                'see the counters', throttle_duration_sec=WARN_PERIOD_S)
         self.counts['frames'] += 1
         header = det_msg.header
         self._pub_tracks.publish(tracks_to_msg(tracks, header, self._class_names, masks_msg))
