@@ -1,0 +1,340 @@
+"""Tracker benchmark: speed and accuracy, ours vs deep-sort-realtime and boxmot, in one run.
+
+    python benchmarks/bench_tracker.py [--quick] [--out benchmarks/results/tracker.json]
+
+1. Tracker-only speed (embeddings given) at 10/50/200 objects per frame, one core (a pinned
+   subprocess with one torch/OpenMP thread): our DeepSort vs deep-sort-realtime's Tracker.
+2. Accuracy on generated occlusion sequences (static and panning camera, several seeds):
+   IDF1, HOTA, MOTA, ID switches for our variants, deep-sort-realtime and boxmot's
+   ByteTrack, OC-SORT and BoT-SORT on identical detections (and identical embeddings for the
+   appearance trackers: our default embedder, computed once per sequence).
+3. Whole-process speed of ``perception-track-mot`` with the default embedder on CPU.
+
+Prints markdown tables and writes the figures plus machine info to the JSON file. Numbers
+taken on a shared machine are noisy: compare rows of the same run.
+"""
+
+import argparse
+import dataclasses
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_EMBEDDER = 'mobilenetv2'  # TrackerConfig's default embedder
+REPO = os.path.dirname(HERE)
+
+
+# --------------------------------------------------------------------------- speed (worker side)
+
+def make_speed_inputs(n_objects, frames, dim, seed=0):
+    """Per-frame boxes, scores and L2-normalised embeddings of n objects moving linearly with noise."""
+    rng = np.random.default_rng(seed)
+    pos = rng.uniform([0, 0], [1800, 900], (n_objects, 2))
+    vel = rng.normal(0, 2, (n_objects, 2))
+    size = rng.uniform([20, 50], [60, 150], (n_objects, 2))
+    identity = rng.normal(size=(n_objects, dim))
+    out = []
+    for _ in range(frames):
+        pos += vel
+        centre = pos + rng.normal(0, 1.5, pos.shape)
+        boxes = np.hstack([centre - size / 2, centre + size / 2])
+        emb = identity + rng.normal(0, 0.3, identity.shape)
+        emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+        out.append((boxes, rng.uniform(0.6, 1.0, n_objects), emb.astype(np.float32)))
+    return out
+
+
+def time_tracker(make_adapter, inputs, warmup=10):
+    """Frames per second of an adapter over the inputs (after a warm-up on a separate instance)."""
+    warm = make_adapter()
+    for t, (boxes, scores, emb) in enumerate(inputs[:warmup]):
+        warm.update(boxes, scores, emb, None, t / 30)
+    adapter = make_adapter()
+    start = time.perf_counter()
+    for t, (boxes, scores, emb) in enumerate(inputs):
+        adapter.update(boxes, scores, emb, None, t / 30)
+    return len(inputs) / (time.perf_counter() - start)
+
+
+def speed_worker(args):
+    """Subprocess body: pin to one core, time ours and deep-sort-realtime, print JSON."""
+    os.sched_setaffinity(0, {args.core})
+    import torch
+    torch.set_num_threads(1)
+    from perception_deepsort.config import TrackerConfig
+    from tracker_baselines import DeepSortRealtimeAdapter, OursAdapter
+
+    inputs = make_speed_inputs(args.objects, args.frames, args.dim)
+    result = {}
+    for name, factory in (('ours', lambda: OursAdapter(TrackerConfig())),
+                          ('ours_paper', lambda: OursAdapter(paper_config())),
+                          ('deep_sort_realtime', lambda: DeepSortRealtimeAdapter(min_score=0.0))):
+        result[name] = time_tracker(factory, inputs)
+    print(json.dumps(result))
+
+
+def run_speed(objects_list, frames, dim):
+    """Tracker-only frames/s per object count, each measured in a one-core subprocess."""
+    core = sorted(os.sched_getaffinity(0))[-1]
+    env = {**os.environ, 'OMP_NUM_THREADS': '1', 'MKL_NUM_THREADS': '1', 'OPENBLAS_NUM_THREADS': '1'}
+    rows = {}
+    for n in objects_list:
+        cmd = [sys.executable, os.path.abspath(__file__), '--speed-worker', '--objects', str(n),
+               '--frames', str(frames), '--dim', str(dim), '--core', str(core)]
+        out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True, cwd=HERE)
+        rows[n] = json.loads(out.stdout.strip().splitlines()[-1])
+        rows[n]['speedup'] = rows[n]['ours'] / rows[n]['deep_sort_realtime']
+        print(f'  {n} objects: ours {rows[n]["ours"]:.0f} fps, deep-sort-realtime '
+              f'{rows[n]["deep_sort_realtime"]:.0f} fps', flush=True)
+    return rows
+
+
+# --------------------------------------------------------------------------- accuracy
+
+def paper_config(**changes):
+    """DeepSORT as published: appearance cascade, no extensions."""
+    from perception_deepsort.config import TrackerConfig
+    base = dict(time_based=False, camera_motion=False, low_score_pass=False, class_aware=False)
+    return TrackerConfig(**{**base, **changes})
+
+
+def variants():
+    """Name -> adapter factory of every tracker compared for accuracy."""
+    from perception_deepsort.config import TrackerConfig
+    from tracker_baselines import BoxmotAdapter, DeepSortRealtimeAdapter, OursAdapter
+
+    return {
+        'ours: motion only (all extensions, no appearance)': lambda: OursAdapter(TrackerConfig(use_appearance=False)),
+        'ours: DeepSORT paper settings': lambda: OursAdapter(paper_config()),
+        'ours: paper + time-based prediction': lambda: OursAdapter(paper_config(time_based=True)),
+        'ours: paper + camera-motion compensation': lambda: OursAdapter(paper_config(camera_motion=True)),
+        'ours: paper + low-score second pass': lambda: OursAdapter(paper_config(low_score_pass=True)),
+        'ours: paper + class-aware': lambda: OursAdapter(paper_config(class_aware=True)),
+        'ours: default (all extensions)': lambda: OursAdapter(TrackerConfig()),
+        'deep-sort-realtime (same embeddings)': lambda: DeepSortRealtimeAdapter(),
+        'boxmot ByteTrack': lambda: BoxmotAdapter('ByteTrack', frame_rate=30),
+        'boxmot OC-SORT': lambda: BoxmotAdapter('OcSort'),
+        'boxmot BoT-SORT (no ReID, ECC)': lambda: BoxmotAdapter('BotSort', use_embeddings=False, frame_rate=30),
+    }
+
+
+MOTION_ONLY = ('ours: motion only (all extensions, no appearance)', 'boxmot ByteTrack', 'boxmot OC-SORT',
+               'boxmot BoT-SORT (no ReID, ECC)')
+DEFAULT = 'ours: default (all extensions)'
+
+
+def embed_sequence(seq_dir, embedder, cache):
+    """Per-frame embeddings of every detection of a sequence (cached next to it)."""
+    from perception_deepsort.mot import io
+    if os.path.isfile(cache):
+        data = np.load(cache)
+        return np.split(data['features'], np.cumsum(data['counts'])[:-1])
+    info = io.read_seqinfo(seq_dir)
+    dets = io.read_detections(seq_dir, info.length)
+    features = [embedder.embed(image, d.boxes) for d, (_, image) in zip(dets, io.iter_frames(seq_dir, info))]
+    np.savez(cache, features=np.concatenate(features), counts=[len(f) for f in features])
+    return features
+
+
+def run_tracker(adapter, seq_dir, embeddings, out_path):
+    """Run one adapter over a sequence and write MOTChallenge results."""
+    from perception_deepsort.mot import io
+    info = io.read_seqinfo(seq_dir)
+    frames, ids, boxes, scores = [], [], [], []
+    for index, dets in enumerate(io.read_detections(seq_dir, info.length)):
+        image = io.read_frame(seq_dir, info, index + 1) if adapter.needs_image else None
+        t_ids, t_boxes, t_scores = adapter.update(dets.boxes.astype(np.float64), dets.scores.astype(np.float64),
+                                                  embeddings[index], image, index / info.frame_rate)
+        frames += [index + 1] * len(t_ids)
+        ids += t_ids.tolist()
+        boxes += list(t_boxes)
+        scores += t_scores.tolist()
+    io.write_results(out_path, frames, ids, np.array(boxes).reshape(-1, 4), scores)
+
+
+def run_accuracy(data_dir, seeds, frames, objects, width, height, work, embedder_name):
+    """Generate sequences, run every tracker, evaluate per camera mode and overall."""
+    from perception_deepsort.mot import evaluate, synthetic
+    from perception_deepsort.reid.embedders import create_embedder
+
+    seqs = {}
+    for camera in ('static', 'pan'):
+        for seed in seeds:
+            name = synthetic.sequence_name(camera, seed, 0)
+            folder = os.path.join(data_dir, f'{name}-{frames}f{objects}o{width}x{height}')
+            if not os.path.isfile(os.path.join(folder, 'seqinfo.ini')):
+                synthetic.write_sequence(folder, synthetic.SceneConfig(
+                    width=width, height=height, frames=frames, objects=objects, camera=camera, seed=seed * 1000),
+                    progress=False)
+            seqs[os.path.basename(folder)] = folder
+    print(f'  {len(seqs)} sequences in {data_dir}; embedding detections with {embedder_name}', flush=True)
+    embedder = create_embedder(embedder_name, device='cpu')
+    embeddings = {name: embed_sequence(folder, embedder, f'{folder}.{embedder_name}.npz')
+                  for name, folder in seqs.items()}
+    results = {}
+    for tracker_name, factory in variants().items():
+        out_dir = os.path.join(work, str(len(results)))
+        start = time.perf_counter()
+        for name, folder in seqs.items():
+            run_tracker(factory(), folder, embeddings[name], os.path.join(out_dir, name + '.txt'))
+        elapsed = time.perf_counter() - start
+        table = {}
+        for subset in ('static', 'pan', 'all'):
+            pairs = {n: (f, os.path.join(out_dir, n + '.txt')) for n, f in seqs.items()
+                     if subset == 'all' or f'-{subset.upper()}-' in n}
+            metrics = evaluate.evaluate(pairs)
+            table[subset] = metrics.get(evaluate.COMBINED, next(iter(metrics.values())))
+        table['tracker_seconds'] = elapsed
+        results[tracker_name] = table
+        row = table['all']
+        print(f'  {tracker_name}: IDF1 {100 * row["IDF1"]:.1f} HOTA {100 * row["HOTA"]:.1f} '
+              f'MOTA {100 * row["MOTA"]:.1f} IDSW {row["IDSW"]}', flush=True)
+    return results, sorted(seqs)
+
+
+# --------------------------------------------------------------------------- whole process
+
+def run_process_speed(seq_dirs, work, embedder_name):
+    """Wall-clock frames/s of perception-track-mot (default config, given embedder, CPU) over the sequences."""
+    from perception_deepsort.mot import io
+    frames = sum(io.read_seqinfo(s).length for s in seq_dirs)
+    cmd = [sys.executable, '-m', 'perception_deepsort.mot.track', '--out-dir', os.path.join(work, 'process'),
+           '--no-progress', '--embedder', embedder_name] + [a for s in seq_dirs for a in ('--seq-dir', s)]
+    env = {**os.environ, 'CUDA_VISIBLE_DEVICES': ''}
+    start = time.perf_counter()
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if out.returncode:
+        raise RuntimeError(f'perception-track-mot failed:\n{out.stderr}')
+    return {'frames': frames, 'seconds': elapsed, 'fps': frames / elapsed,
+            'tool_report': out.stdout.strip().splitlines()[-1]}
+
+
+# --------------------------------------------------------------------------- report
+
+def machine_info():
+    """CPU, cores and library versions for the JSON."""
+    import boxmot
+    import torch
+    model = next((line.split(':', 1)[1].strip() for line in open('/proc/cpuinfo') if line.startswith('model name')),
+                 platform.processor())
+    return {'cpu': model, 'cores': os.cpu_count(), 'python': platform.python_version(), 'numpy': np.__version__,
+            'torch': torch.__version__, 'boxmot': boxmot.__version__,
+            'note': 'shared machine: absolute timings are noisy, compare rows of the same run'}
+
+
+def speed_table(rows):
+    """Markdown table of the tracker-only speed."""
+    lines = ['| objects/frame | ours default (fps) | ours paper (fps) | deep-sort-realtime (fps) | speed-up |',
+             '|---|---|---|---|---|']
+    for n, r in rows.items():
+        lines.append(f'| {n} | {r["ours"]:.0f} | {r["ours_paper"]:.0f} | {r["deep_sort_realtime"]:.0f} | '
+                     f'{r["speedup"]:.1f}x |')
+    return '\n'.join(lines)
+
+
+def accuracy_table(results):
+    """Markdown table: IDF1/HOTA/MOTA/IDSW per tracker for static, pan and all sequences."""
+    head = '| tracker | ' + ' | '.join(f'{s} IDF1 | {s} HOTA | {s} MOTA | {s} IDSW' for s in ('static', 'pan', 'all'))
+    lines = [head + ' |', '|---' * 13 + '|']
+    for name, table in results.items():
+        cells = []
+        for subset in ('static', 'pan', 'all'):
+            r = table[subset]
+            cells += [f'{100 * r["IDF1"]:.1f}', f'{100 * r["HOTA"]:.1f}', f'{100 * r["MOTA"]:.1f}', str(r['IDSW'])]
+        lines.append(f'| {name} | ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines)
+
+
+def goals(speed, accuracy, process):
+    """The issue's goals, each with the measured value and whether it is met."""
+    out = {}
+    if 50 in speed:
+        out['tracker >= 1000 fps at 50 objects'] = [round(speed[50]['ours']), speed[50]['ours'] >= 1000]
+        out['tracker >= 3x deep-sort-realtime at 50 objects'] = [round(speed[50]['speedup'], 2),
+                                                                 speed[50]['speedup'] >= 3]
+    ours = accuracy[DEFAULT]['all']
+    others = {k: v['all']['IDF1'] for k, v in accuracy.items() if not k.startswith('ours')}
+    out['default IDF1 above every other tracker'] = [
+        round(100 * ours['IDF1'], 1), all(ours['IDF1'] > v for v in others.values())]
+    best_motion = min(accuracy[k]['all']['IDSW'] for k in MOTION_ONLY)
+    out['ID switches <= half of best motion-only'] = [f'{ours["IDSW"]} vs {best_motion}',
+                                                      ours['IDSW'] <= best_motion / 2]
+    out['perception-track-mot >= 50 fps'] = [round(process['fps'], 1), process['fps'] >= 50]
+    return out
+
+
+def main(argv=None):
+    """Run all benchmark parts and write the JSON."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--quick', action='store_true', help='tiny smoke run (seconds): not for the README')
+    parser.add_argument('--out', help='JSON output (default benchmarks/results/tracker.json; '
+                                      'with --quick a file in the temp folder)')
+    parser.add_argument('--data-dir', default=os.path.join(tempfile.gettempdir(), 'bench_tracker_data'),
+                        help='where generated sequences and their embeddings are cached')
+    parser.add_argument('--seeds', type=int, nargs='+', default=[1, 2, 3], help='sequence seeds per camera mode')
+    parser.add_argument('--dim', type=int, default=128, help='embedding size for the speed test')
+    parser.add_argument('--speed-worker', action='store_true', help=argparse.SUPPRESS)
+    parser.add_argument('--objects', type=int, default=50, help=argparse.SUPPRESS)
+    parser.add_argument('--frames', type=int, default=300, help=argparse.SUPPRESS)
+    parser.add_argument('--core', type=int, default=0, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.speed_worker:
+        return speed_worker(args)
+
+    if args.quick:
+        # Smoke run: histogram embedder so no network has to load.
+        speed_objects, speed_frames, embedder = [10, 50], 20, 'histogram'
+        seeds, frames, objects, size = args.seeds[:1], 20, 5, (320, 240)
+    else:
+        speed_objects, speed_frames, embedder = [10, 50, 200], 300, DEFAULT_EMBEDDER
+        seeds, frames, objects, size = args.seeds, 300, 15, (640, 480)
+    if args.out is None:
+        args.out = (os.path.join(tempfile.gettempdir(), 'bench_tracker_quick.json') if args.quick
+                    else os.path.join(HERE, 'results', 'tracker.json'))
+    report = {'machine': machine_info(), 'quick': args.quick}
+    with tempfile.TemporaryDirectory(prefix='bench_tracker_') as work:
+        print('Tracker-only speed (one core, embeddings given):', flush=True)
+        speed = run_speed(speed_objects, speed_frames, args.dim)
+        print('Accuracy on generated occlusion sequences:', flush=True)
+        data_dir = os.path.join(args.data_dir, 'quick' if args.quick else 'full')
+        accuracy, seq_names = run_accuracy(data_dir, seeds, frames, objects, *size, work, embedder)
+        print('Whole-process speed of perception-track-mot:', flush=True)
+        process_seqs = [os.path.join(data_dir, n) for n in seq_names if '-STATIC-' in n][:1] + \
+                       [os.path.join(data_dir, n) for n in seq_names if '-PAN-' in n][:1]
+        process = run_process_speed(process_seqs, work, embedder)
+    report.update({
+        'speed': {'objects_per_frame': speed, 'frames': speed_frames, 'embedding_dim': args.dim},
+        'accuracy': {'sequences': seq_names, 'frames': frames, 'objects': objects, 'size': size,
+                     'embedder': f'{embedder} (computed once per sequence, shared by the appearance trackers)',
+                     'trackers': accuracy},
+        'process': {'sequences': [os.path.basename(s) for s in process_seqs], 'embedder': embedder, **process},
+    })
+    report['goals'] = goals(speed, accuracy, process)
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    with open(args.out, 'w', encoding='utf8') as f:
+        json.dump(report, f, indent=2, default=float)
+    print('\n### Tracker-only speed (frames/s, one core, %d-d embeddings)\n' % args.dim)
+    print(speed_table(speed))
+    print(f'\n### Accuracy on generated occlusion sequences ({len(seq_names)} sequences, {frames} frames, '
+          f'~{objects} people, {size[0]}x{size[1]})\n')
+    print(accuracy_table(accuracy))
+    print(f'\n### perception-track-mot whole process (default config, {embedder} embedder, CPU)\n\n'
+          f'{process["frames"]} frames in {process["seconds"]:.1f} s: {process["fps"]:.1f} frames/s\n')
+    print('### Goals\n')
+    for goal, (value, met) in report['goals'].items():
+        print(f'- {goal}: {value} ({"met" if met else "NOT met"})')
+    print(f'\nwrote {args.out}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.path.insert(0, HERE)
+    sys.exit(main())
