@@ -53,3 +53,27 @@ def assert_no_traceback(*outputs):
     """No Python traceback in any of the given output texts."""
     for text in outputs:
         assert 'Traceback' not in (text or ''), text
+
+
+def people_bag(tmp_path, frames=16, name='people_bag'):
+    """A bag of synthetic walking people (perception-make-mot, seed 3: HOG finds one in every frame)."""
+    subprocess.run(['perception-make-mot', '--out', str(tmp_path / 'mot'), '--frames', str(frames),
+                    '--objects', '2', '--width', '640', '--height', '480', '--fps', str(FPS),
+                    '--seed', '3'], check=True, capture_output=True)
+    images = sorted((tmp_path / 'mot').glob('*/img1/*.jpg'))
+    writer = cv2.VideoWriter(str(tmp_path / f'{name}.avi'), cv2.VideoWriter_fourcc(*'MJPG'), FPS, (640, 480))
+    for image in images:
+        writer.write(cv2.imread(str(image)))
+    writer.release()
+    video_to_bag.main([str(tmp_path / f'{name}.avi'), str(tmp_path / name), '--start-time', str(START_S)])
+    return tmp_path / name
+
+
+def write_people_config(path, **tracker):
+    """A parameter file for people_bag: HOG at a lower threshold, CPU, queued reliable inputs."""
+    tracker_lines = ''.join(f'    {k}: {v}\n' for k, v in {'n_init': 2, 'device': 'cpu', 'qos': 'reliable',
+                                                          **tracker}.items())
+    path.write_text('detector_node:\n  ros__parameters:\n    backend: hog\n    device: cpu\n'
+                    '    score_threshold: 0.3\n    qos: reliable\n    queue_size: 100\n'
+                    f'    publish_annotated: true\ntracker_node:\n  ros__parameters:\n{tracker_lines}')
+    return path
