@@ -53,20 +53,16 @@ def rejections(boxes: np.ndarray, scores: np.ndarray, embeddings: np.ndarray | N
                image_size: tuple[int, int] | None) -> dict[str, np.ndarray]:
     """Boolean masks of rows to reject, by reason: 'nonfinite', 'size', 'outside'.
 
-    A row is counted under its first failing reason only.
+    A row is counted under its first failing reason only (NaN compares False everywhere).
     """
     finite = np.isfinite(boxes).all(axis=1) & np.isfinite(scores)
     if embeddings is not None:
-        finite &= np.isfinite(embeddings).all(axis=1) & (np.abs(embeddings).sum(axis=1) > 0)
-    with np.errstate(invalid='ignore'):
-        positive = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
-        inside = np.ones(len(boxes), dtype=bool)
-        if image_size is not None:
-            width, height = image_size
-            inside = ((boxes[:, 2] > 0) & (boxes[:, 3] > 0)
-                      & (boxes[:, 0] < width) & (boxes[:, 1] < height))
-    return {'nonfinite': ~finite,
-            'size': finite & ~positive,
+        finite &= np.isfinite(embeddings).all(axis=1)
+    positive = (boxes[:, 2:] > boxes[:, :2]).all(axis=1)
+    inside = positive
+    if image_size is not None:
+        inside = positive & (boxes[:, 2:] > 0).all(axis=1) & (boxes[:, :2] < image_size).all(axis=1)
+    return {'nonfinite': ~finite, 'size': finite & ~positive,
             'outside': finite & positive & ~inside}
 
 

@@ -33,6 +33,12 @@ class DetectionBatch:
     features: np.ndarray | None = None  # (N, D) float32, L2-normalised
     masks: list | None = None  # N bool windows (h, w), or None
     mask_origins: np.ndarray | None = None  # (N, 2) int x0, y0
+    xyah: np.ndarray | None = None  # (N, 4) Kalman measurements (u, v, a, h); derived if None
+
+    def __post_init__(self) -> None:
+        """Derive the Kalman measurements once."""
+        if self.xyah is None:
+            self.xyah = xyxy_to_xyah(self.boxes)
 
     def __len__(self) -> int:
         """Number of detections."""
@@ -40,14 +46,14 @@ class DetectionBatch:
 
     def subset(self, rows: np.ndarray) -> 'DetectionBatch':
         """The detections at `rows` (integer indices or boolean mask)."""
-        rows = np.flatnonzero(rows) if np.asarray(rows).dtype == bool else np.asarray(rows, int)
+        rows = np.asarray(rows)
+        if rows.dtype == bool:
+            if rows.all():
+                return self
+            rows = np.flatnonzero(rows)
         return DetectionBatch(
             boxes=self.boxes[rows], scores=self.scores[rows], class_ids=self.class_ids[rows],
-            indices=self.indices[rows],
+            indices=self.indices[rows], xyah=self.xyah[rows],
             features=None if self.features is None else self.features[rows],
             masks=None if self.masks is None else [self.masks[i] for i in rows],
             mask_origins=None if self.mask_origins is None else self.mask_origins[rows])
-
-    def xyah(self) -> np.ndarray:
-        """Boxes as Kalman measurements (u, v, a, h)."""
-        return xyxy_to_xyah(self.boxes)

@@ -14,6 +14,14 @@ import numpy as np
 NDIM = 4
 
 
+def _add_to_diagonals(matrices: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """matrices (T, d, d) with values (T, d) added to their diagonals (in place when contiguous)."""
+    matrices = np.ascontiguousarray(matrices)
+    dim = matrices.shape[-1]
+    matrices.reshape(len(matrices), dim * dim)[:, ::dim + 1] += values
+    return matrices
+
+
 class KalmanFilter:
     """Batched Kalman filter: every method takes stacks of means (T, 8) and covariances (T, 8, 8)."""
 
@@ -21,27 +29,26 @@ class KalmanFilter:
                  std_weight_velocity: float = 1.0 / 160):
         self.std_weight_position = std_weight_position
         self.std_weight_velocity = std_weight_velocity
+        wp, wv = std_weight_position, std_weight_velocity
+        # Standard deviations are height * scale + offset, per state or measurement component.
+        self._initial_std = (np.array([2 * wp, 2 * wp, 0, 2 * wp, 10 * wv, 10 * wv, 0, 10 * wv]),
+                             np.array([0, 0, 1e-2, 0, 0, 0, 1e-5, 0]))
+        self._process_std = (np.array([wp, wp, 0, wp, wv, wv, 0, wv]),
+                             np.array([0, 0, 1e-2, 0, 0, 0, 1e-5, 0]))
+        self._measurement_std = (np.array([wp, wp, 0, wp]), np.array([0, 0, 1e-1, 0]))
 
-    def _stds(self, heights: np.ndarray, position_scale: float, velocity_scale: float | None,
-              aspect_std: float, aspect_velocity_std: float = 0.0) -> np.ndarray:
-        """Standard deviations (T, 4), or (T, 8) with velocities, proportional to the box height."""
-        scale = [position_scale, position_scale, 0.0, position_scale]
-        const = [0.0, 0.0, aspect_std, 0.0]
-        if velocity_scale is not None:
-            scale += [velocity_scale, velocity_scale, 0.0, velocity_scale]
-            const += [0.0, 0.0, aspect_velocity_std, 0.0]
-        return heights[:, None] * np.asarray(scale) + np.asarray(const)
+    @staticmethod
+    def _variances(heights: np.ndarray, std: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+        """Per-track variances (T, d) of a height-proportional noise model (scale, offset)."""
+        return (heights[:, None] * std[0] + std[1]) ** 2
 
     def initiate(self, measurements: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """New tracks from measurements (N, 4) in (u, v, a, h): zero velocity, wide uncertainty."""
         measurements = np.asarray(measurements, dtype=np.float64).reshape(-1, NDIM)
         means = np.hstack([measurements, np.zeros_like(measurements)])
-        std = self._stds(measurements[:, 3], 2 * self.std_weight_position,
-                         10 * self.std_weight_velocity, 1e-2, 1e-5)
         covs = np.zeros((len(means), 2 * NDIM, 2 * NDIM))
-        idx = np.arange(2 * NDIM)
-        covs[:, idx, idx] = std ** 2
-        return means, covs
+        return means, _add_to_diagonals(covs, self._variances(measurements[:, 3],
+                                                              self._initial_std))
 
     def predict(self, means: np.ndarray, covs: np.ndarray,
                 steps: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
@@ -50,46 +57,43 @@ class KalmanFilter:
             return means, covs
         motion = np.eye(2 * NDIM)
         motion[np.arange(NDIM), NDIM + np.arange(NDIM)] = steps
-        std = self._stds(means[:, 3], self.std_weight_position, self.std_weight_velocity,
-                         1e-2, 1e-5)
-        means = means @ motion.T
-        covs = motion @ covs @ motion.T
-        idx = np.arange(2 * NDIM)
-        covs[:, idx, idx] += steps * std ** 2
-        return means, covs
+        process_noise = steps * self._variances(means[:, 3], self._process_std)
+        return means @ motion.T, _add_to_diagonals(motion @ covs @ motion.T, process_noise)
 
     def project(self, means: np.ndarray, covs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Measurement-space means (T, 4) and innovation covariances (T, 4, 4)."""
-        std = self._stds(means[:, 3], self.std_weight_position, None, 1e-1)
-        projected = covs[:, :NDIM, :NDIM].copy()
-        idx = np.arange(NDIM)
-        projected[:, idx, idx] += std ** 2
+        projected = _add_to_diagonals(covs[:, :NDIM, :NDIM].copy(),
+                                      self._variances(means[:, 3], self._measurement_std))
         return means[:, :NDIM], projected
 
-    def update(self, means: np.ndarray, covs: np.ndarray,
-               measurements: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def innovation(self, means: np.ndarray, covs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Projected means (T, 4) and inverse innovation covariances (T, 4, 4).
+
+        Computed once per frame and shared by gating and update (4x4 SPD inverses are exact
+        enough here and cheaper than repeated solves).
+        """
+        projected_means, innovation_covs = self.project(means, covs)
+        return projected_means, np.linalg.inv(innovation_covs)
+
+    def update(self, means: np.ndarray, covs: np.ndarray, measurements: np.ndarray,
+               innovation: tuple[np.ndarray, np.ndarray] | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
         """Correct each track (row) with its measurement (row) in (u, v, a, h)."""
         if len(means) == 0:
             return means, covs
-        projected_means, innovation_covs = self.project(means, covs)
+        projected_means, inverse_covs = innovation or self.innovation(means, covs)
         cross = covs[:, :, :NDIM]  # P H^T, shape (T, 8, 4)
-        gain = np.linalg.solve(innovation_covs, cross.transpose(0, 2, 1)).transpose(0, 2, 1)
-        innovation = measurements - projected_means
-        means = means + np.einsum('tij,tj->ti', gain, innovation)
+        gain = cross @ inverse_covs
+        means = means + (gain @ (measurements - projected_means)[:, :, None])[:, :, 0]
         # P - K S K^T == P - K (P H^T)^T because K S = P H^T.
         covs = covs - gain @ cross.transpose(0, 2, 1)
         return means, covs
 
     def gating_distance(self, means: np.ndarray, covs: np.ndarray, measurements: np.ndarray,
-                        only_position: bool = False) -> np.ndarray:
+                        innovation: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
         """Squared Mahalanobis distances (T, N) between every track and every measurement."""
-        measurements = np.asarray(measurements, dtype=np.float64).reshape(-1, NDIM)
         if len(means) == 0 or len(measurements) == 0:
             return np.zeros((len(means), len(measurements)))
-        projected_means, innovation_covs = self.project(means, covs)
-        if only_position:
-            projected_means, innovation_covs = projected_means[:, :2], innovation_covs[:, :2, :2]
-            measurements = measurements[:, :2]
-        diff = measurements[None, :, :] - projected_means[:, None, :]  # (T, N, d)
-        weighted = diff @ np.linalg.inv(innovation_covs)  # S is symmetric: d^T S^-1 == (S^-1 d)^T
-        return np.einsum('tnd,tnd->tn', weighted, diff)
+        projected_means, inverse_covs = innovation or self.innovation(means, covs)
+        diff = measurements[None, :, :] - projected_means[:, None, :]  # (T, N, 4)
+        return np.einsum('tnd,tnd->tn', diff @ inverse_covs, diff)  # S^-1 is symmetric

@@ -1,11 +1,12 @@
 """Appearance galleries and the nearest-neighbour cosine distance of the paper.
 
-Each track owns a slot in one preallocated array (slots, budget, dim) used as a ring buffer of
-its most recent `budget` L2-normalised embeddings. The appearance cost of a (track, detection)
-pair is the smallest cosine distance between the detection and any gallery sample. Distances
-are only computed for the pairs the caller marks as candidates (those inside the motion gate),
-batched over all tracks in one matrix product, because reading every gallery for every
-detection dominates the tracker's run time otherwise.
+Row i of the gallery belongs to track row i of the TrackSet (which keeps them aligned). All
+galleries live in one array (rows, dim, budget), each a ring buffer of that track's most recent
+`budget` L2-normalised embeddings. The appearance cost of a (track, detection) pair is the
+smallest cosine distance between the detection and any gallery sample, computed only for the
+pairs the caller marks as candidates (those inside the motion gate): reading the galleries
+dominates the tracker's run time, so the usual case (at most one candidate per track) is one
+batched product over the contiguous array, and only extra candidates are gathered.
 """
 
 from __future__ import annotations
@@ -20,95 +21,101 @@ def normalize(features: np.ndarray) -> np.ndarray:
 
 
 class FeatureGallery:
-    """Bounded per-track galleries of recent appearance features, stored in one array."""
+    """Bounded per-track galleries of recent appearance features, one row per track."""
 
-    def __init__(self, budget: int, initial_slots: int = 64):
+    def __init__(self, budget: int):
         self.budget = budget
-        self._initial_slots = initial_slots
         self.clear()
 
     def clear(self) -> None:
-        """Forget every gallery and slot; the feature dimension is learnt again."""
-        self._features: np.ndarray | None = None  # (slots, budget, dim) float32
-        self._count = np.zeros(self._initial_slots, dtype=np.int64)  # samples stored per slot
-        self._used = np.zeros(self._initial_slots, dtype=bool)
+        """Forget every gallery; the feature dimension is learnt again."""
+        self._features: np.ndarray | None = None  # (capacity, dim, budget) float32
+        self._count = np.zeros(0, dtype=np.int64)  # samples ever added, per row
+        self.rows = 0
 
     @property
     def dim(self) -> int | None:
         """Feature dimension, None until the first features arrive."""
-        return None if self._features is None else self._features.shape[2]
+        return None if self._features is None else self._features.shape[1]
 
     @property
-    def slots_in_use(self) -> int:
-        """Number of allocated galleries."""
-        return int(self._used.sum())
+    def capacity(self) -> int:
+        """Number of gallery rows allocated (grows by doubling, never shrinks)."""
+        return len(self._count)
 
-    def sizes(self, slots: np.ndarray) -> np.ndarray:
-        """Number of stored samples of each slot (at most budget)."""
-        return np.minimum(self._count[slots], self.budget)
+    def sizes(self, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
+        """Number of stored samples per row (at most budget)."""
+        return np.minimum(self._count[:self.rows][rows], self.budget)
 
-    def allocate(self, n: int) -> np.ndarray:
-        """Reserve n empty galleries and return their slots (lowest free slots first)."""
-        free = np.flatnonzero(~self._used)
-        if len(free) < n:
-            self._grow(len(self._used) + n - len(free))
-            free = np.flatnonzero(~self._used)
-        slots = free[:n]
-        self._used[slots] = True
-        self._count[slots] = 0
-        return slots
+    def add_rows(self, n: int) -> None:
+        """Append n empty galleries (for new tracks)."""
+        needed = self.rows + n
+        if needed > len(self._count):
+            self._grow(max(needed, 2 * len(self._count), 16))
+        self._count[self.rows:needed] = 0
+        self.rows = needed
 
-    def release(self, slots: np.ndarray) -> None:
-        """Free galleries of deleted tracks."""
-        self._used[slots] = False
-        self._count[slots] = 0
+    def keep(self, mask: np.ndarray) -> None:
+        """Keep the galleries where mask (one entry per row) is True, compacting them."""
+        kept = np.flatnonzero(mask)
+        self._count[:len(kept)] = self._count[kept]
+        if self._features is not None:
+            self._features[:len(kept)] = self._features[kept]
+        self.rows = len(kept)
 
-    def append(self, slots: np.ndarray, features: np.ndarray) -> None:
-        """Add one normalised feature row per slot (slots unique), overwriting the oldest sample."""
-        if len(slots) == 0:
+    def append(self, rows: np.ndarray, features: np.ndarray) -> None:
+        """Add one normalised feature per row (rows unique), overwriting the oldest sample."""
+        if len(rows) == 0:
             return
         if self._features is None:
-            self._features = np.zeros((len(self._used), self.budget, features.shape[1]),
+            self._features = np.zeros((len(self._count), features.shape[1], self.budget),
                                       dtype=np.float32)
-        elif features.shape[1] != self.dim:
-            raise ValueError(f'embedding dimension changed from {self.dim} to '
-                             f'{features.shape[1]}; reset the tracker when switching embedders')
-        self._features[slots, self._count[slots] % self.budget] = features
-        self._count[slots] += 1
+        self._check_dim(features)
+        self._features[rows, :, self._count[rows] % self.budget] = features
+        self._count[rows] += 1
 
-    def min_cosine_distance(self, slots: np.ndarray, queries: np.ndarray,
+    def min_cosine_distance(self, rows: np.ndarray, queries: np.ndarray,
                             candidates: np.ndarray) -> np.ndarray:
-        """(T, N) smallest cosine distance of each query to each slot's gallery; inf off-candidate.
+        """(len(rows), N) smallest cosine distance of each query to each row's gallery.
 
-        `queries` are (N, D) normalised features, `candidates` a (T, N) bool mask.
+        `queries` are (N, D) normalised features, `candidates` a (len(rows), N) bool mask;
+        entries outside it are inf.
         """
         cost = np.full(candidates.shape, np.inf)
-        rows = np.flatnonzero(candidates.any(axis=1))
-        if len(rows) == 0 or self._features is None:
+        has = np.flatnonzero(candidates.any(axis=1))
+        if len(has) == 0 or self._features is None:
             return cost
-        if queries.shape[1] != self.dim:
-            raise ValueError(f'embedding dimension changed from {self.dim} to '
-                             f'{queries.shape[1]}; reset the tracker when switching embedders')
-        wanted = candidates[rows]
-        width = int(wanted.sum(axis=1).max())
-        # Per row, the first `width` columns are its candidates (padding with non-candidates,
-        # discarded below), so one batched product covers every gated pair.
-        cols = np.argsort(~wanted, axis=1, kind='stable')[:, :width]
-        gallery = self._features[slots[rows]]  # (R, budget, D)
-        similarity = gallery @ queries[cols].transpose(0, 2, 1)  # (R, budget, width)
-        stored = np.arange(self.budget)[None, :] < self.sizes(slots[rows])[:, None]
-        similarity[~stored] = -np.inf
-        distance = 1.0 - similarity.max(axis=1)
-        picked = np.take_along_axis(wanted, cols, axis=1)
-        cost[rows[:, None], cols] = np.where(picked, distance, np.inf)
+        self._check_dim(queries)
+        # First candidate of every row: one query per gallery row, no gathering.
+        first = candidates[has].argmax(axis=1)
+        per_row = np.zeros((self.rows, 1, self.dim), dtype=np.float32)
+        per_row[rows[has], 0] = queries[first]
+        similarity = (per_row @ self._features[:self.rows])[:, 0]  # (rows, budget)
+        cost[has, first] = 1.0 - self._best(similarity, self.sizes())[rows[has]]
+        # Further candidates of rows gated with several detections: gathered per pair.
+        rest = candidates.copy()
+        rest[has, first] = False
+        r, c = np.nonzero(rest)
+        if len(r):
+            similarity = (queries[c][:, None, :] @ self._features[rows[r]])[:, 0]
+            cost[r, c] = 1.0 - self._best(similarity, self.sizes(rows[r]))
         return cost
 
-    def _grow(self, minimum: int) -> None:
-        """Enlarge the slot arrays to hold at least `minimum` slots (doubling)."""
-        size = max(minimum, 2 * len(self._used))
-        extra = size - len(self._used)
+    def _best(self, similarity: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+        """Largest similarity per row among its stored samples (-inf for an empty gallery)."""
+        similarity[np.arange(self.budget)[None, :] >= sizes[:, None]] = -np.inf
+        return similarity.max(axis=1)
+
+    def _check_dim(self, features: np.ndarray) -> None:
+        """Raise ValueError when the embedding size differs from the stored one."""
+        if features.shape[1] != self.dim:
+            raise ValueError(f'embedding dimension changed from {self.dim} to '
+                             f'{features.shape[1]}; reset the tracker when switching embedders')
+
+    def _grow(self, capacity: int) -> None:
+        """Enlarge the arrays to `capacity` rows."""
+        extra = capacity - len(self._count)
         self._count = np.concatenate([self._count, np.zeros(extra, dtype=np.int64)])
-        self._used = np.concatenate([self._used, np.zeros(extra, dtype=bool)])
         if self._features is not None:
             pad = np.zeros((extra,) + self._features.shape[1:], dtype=np.float32)
             self._features = np.concatenate([self._features, pad])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -104,9 +104,9 @@ class DeepSort:
                                     masks=masks, mask_origins=mask_origins)
         high_score = detections.subset(high)
         if embeddings is not None:
-            high_score.features = normalize(embeddings[high])
+            high_score = replace(high_score, features=normalize(embeddings[high]))
         elif image is not None and cfg.use_appearance and len(high_score):
-            high_score.features = self._embed(image, high_score.boxes)
+            high_score = replace(high_score, features=self._embed(image, high_score.boxes))
 
         self.tracker.predict(steps)
         if self.camera is not None and image is not None:
@@ -141,17 +141,15 @@ class DeepSort:
         """Boolean mask of usable detections; counts and logs the rejected ones."""
         self.stats['detections'] += len(boxes)
         reasons = rejections(boxes, scores, embeddings, image_size)
-        valid = np.ones(len(boxes), dtype=bool)
-        for reason, rejected in reasons.items():
-            count = int(rejected.sum())
-            if count:
-                self.stats['rejected_' + reason] += count
-                valid &= ~rejected
-        if not valid.all():
-            LOGGER.warning('rejected %d of %d detections (%s)', int((~valid).sum()), len(boxes),
-                           ', '.join(f'{int(r.sum())} {name}' for name, r in reasons.items()
-                                     if r.any()))
-        return valid
+        rejected = reasons['nonfinite'] | reasons['size'] | reasons['outside']
+        if rejected.any():
+            counts = {name: int(mask.sum()) for name, mask in reasons.items()}
+            for name, count in counts.items():
+                self.stats['rejected_' + name] += count
+            LOGGER.warning('rejected %d of %d detections (%s)', int(rejected.sum()), len(boxes),
+                           ', '.join(f'{count} {name}' for name, count in counts.items()
+                                     if count))
+        return ~rejected
 
     def _embed(self, image: np.ndarray, boxes: np.ndarray) -> np.ndarray | None:
         """Appearance features of `boxes` from the embedder (built from the config on first use)."""

@@ -2,11 +2,14 @@
 
 The reference code keeps one Track object per target; here the same per-track fields live in
 stacked numpy arrays so prediction, gating and updates run once per frame for all tracks.
+The appearance gallery rows are kept aligned with the track rows.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from .nn_matching import FeatureGallery
 
 TENTATIVE = 1
 CONFIRMED = 2
@@ -17,9 +20,9 @@ class TrackSet:
 
     #: Names of the per-row numpy arrays (kept aligned by add/keep).
     ARRAYS = ('ids', 'means', 'covs', 'class_ids', 'scores', 'hits', 'age',
-              'frames_since_update', 'last_update_time', 'states', 'slots', 'detection_index')
+              'frames_since_update', 'last_update_time', 'states', 'detection_index')
 
-    def __init__(self):
+    def __init__(self, budget: int):
         self.ids = np.zeros(0, dtype=np.int64)
         self.means = np.zeros((0, 8))
         self.covs = np.zeros((0, 8, 8))
@@ -30,18 +33,18 @@ class TrackSet:
         self.frames_since_update = np.zeros(0, dtype=np.int64)
         self.last_update_time = np.zeros(0)  # seconds
         self.states = np.zeros(0, dtype=np.int8)
-        self.slots = np.zeros(0, dtype=np.int64)  # appearance gallery slot
         self.detection_index = np.zeros(0, dtype=np.int64)  # -1 when not matched this frame
         self.masks: list = []  # last matched mask window per track, or None
         self.mask_origins: list = []
+        self.gallery = FeatureGallery(budget)  # row i = appearance gallery of track i
 
     def __len__(self) -> int:
         """Number of live tracks."""
         return len(self.ids)
 
-    def add(self, ids, means, covs, class_ids, scores, time, slots, detection_index,
-            confirmed: bool, masks=None, mask_origins=None) -> None:
-        """Append new tracks created from detections this frame."""
+    def add(self, ids, means, covs, class_ids, scores, time, detection_index,
+            confirmed: bool, features=None, masks=None, mask_origins=None) -> None:
+        """Append new tracks created from detections this frame (with their first features)."""
         n = len(ids)
         fresh = {
             'ids': ids, 'means': means, 'covs': covs, 'class_ids': class_ids, 'scores': scores,
@@ -49,13 +52,16 @@ class TrackSet:
             'frames_since_update': np.zeros(n, dtype=np.int64),
             'last_update_time': np.full(n, float(time)),
             'states': np.full(n, CONFIRMED if confirmed else TENTATIVE, dtype=np.int8),
-            'slots': slots, 'detection_index': detection_index,
+            'detection_index': detection_index,
         }
         for name in self.ARRAYS:
             current = getattr(self, name)
             setattr(self, name, np.concatenate([current, np.asarray(fresh[name], current.dtype)]))
         self.masks += list(masks) if masks is not None else [None] * n
         self.mask_origins += list(mask_origins) if mask_origins is not None else [None] * n
+        self.gallery.add_rows(n)
+        if features is not None:
+            self.gallery.append(np.arange(len(self) - n, len(self)), features)
 
     def keep(self, rows: np.ndarray) -> None:
         """Keep only the tracks where the boolean mask `rows` is True."""
@@ -64,6 +70,7 @@ class TrackSet:
         kept = np.flatnonzero(rows)
         self.masks = [self.masks[i] for i in kept]
         self.mask_origins = [self.mask_origins[i] for i in kept]
+        self.gallery.keep(rows)
 
     def mark_predicted(self) -> None:
         """One more frame has passed for every track (reference Track.predict bookkeeping)."""

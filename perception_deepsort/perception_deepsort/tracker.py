@@ -21,7 +21,6 @@ from .iou_matching import fit_mask_to_box, iou, mask_iou
 from .kalman_filter import KalmanFilter
 from .linear_assignment import matching_cascade, min_cost_matching
 from .camera_motion import warp_states
-from .nn_matching import FeatureGallery
 from .track import CONFIRMED, TENTATIVE, TrackSet
 
 #: Smallest aspect ratio and height (pixels) a predicted box may reach.
@@ -34,14 +33,12 @@ class Tracker:
     def __init__(self, config: TrackerConfig):
         self.config = config
         self.kf = KalmanFilter(config.std_weight_position, config.std_weight_velocity)
-        self.tracks = TrackSet()
-        self.gallery = FeatureGallery(config.nn_budget)
+        self.tracks = TrackSet(config.nn_budget)
         self._next_id = 1
 
     def reset(self, restart_ids: bool = False) -> None:
         """Drop every track and gallery; ids keep increasing unless restart_ids."""
-        self.tracks = TrackSet()
-        self.gallery.clear()
+        self.tracks = TrackSet(self.config.nn_budget)
         if restart_ids:
             self._next_id = 1
 
@@ -61,40 +58,46 @@ class Tracker:
     def update(self, detections: DetectionBatch, now: float,
                low_score: DetectionBatch | None = None) -> None:
         """Associate this frame's detections, update, create and delete tracks."""
-        rows, cols, unmatched_rows, unmatched_cols = self._associate(detections)
-        self._correct(rows, detections.subset(cols), now, store_features=True)
+        # Projection of every predicted track, shared by gating and the Kalman updates.
+        innovation = self.kf.innovation(self.tracks.means, self.tracks.covs)
+        rows, cols, unmatched_rows, unmatched_cols = self._associate(detections, innovation)
+        self._correct(rows, detections.subset(cols), now, innovation, store_features=True)
         if low_score is not None and len(low_score) and len(unmatched_rows):
             candidates = unmatched_rows[self.tracks.states[unmatched_rows] == CONFIRMED]
             cost = self._iou_cost(candidates, low_score)
             r, c, _, _ = min_cost_matching(cost, self.config.low_score_iou_distance)
-            self._correct(candidates[r], low_score.subset(c), now, store_features=False)
+            self._correct(candidates[r], low_score.subset(c), now, innovation,
+                          store_features=False)
         self._initiate(detections.subset(unmatched_cols), now)
         self._delete_expired(now)
 
-    def _associate(self, dets: DetectionBatch):
+    def _associate(self, dets: DetectionBatch, innovation):
         """Cascade then IoU matching; returns matched rows/cols and the unmatched of each."""
         t, cfg = self.tracks, self.config
         confirmed = np.flatnonzero(t.states == CONFIRMED)
-        cost, max_distance = self._cascade_cost(confirmed, dets)
+        cost, max_distance = self._cascade_cost(confirmed, dets, innovation)
         r, c, missed, free_cols = matching_cascade(cost, max_distance,
                                                    t.frames_since_update[confirmed])
-        cascade_rows, missed = confirmed[r], confirmed[missed]
+        rows, missed = confirmed[r], confirmed[missed]
         just_missed = t.frames_since_update[missed] == 1
         iou_rows = np.concatenate([np.flatnonzero(t.states == TENTATIVE), missed[just_missed]])
-        r2, c2, iou_missed, free_cols = min_cost_matching(
-            self._iou_cost(iou_rows, dets), cfg.max_iou_distance, cols=free_cols)
-        rows = np.concatenate([cascade_rows, iou_rows[r2]])
-        cols = np.concatenate([c, c2])
-        unmatched_rows = np.concatenate([missed[~just_missed], iou_rows[iou_missed]])
-        return rows, cols, unmatched_rows, free_cols
+        unmatched_rows = missed[~just_missed]
+        if len(iou_rows) and len(free_cols):
+            r2, c2, iou_missed, free_cols = min_cost_matching(
+                self._iou_cost(iou_rows, dets), cfg.max_iou_distance, cols=free_cols)
+            rows, c = np.concatenate([rows, iou_rows[r2]]), np.concatenate([c, c2])
+            iou_rows = iou_rows[iou_missed]
+        return rows, c, np.concatenate([unmatched_rows, iou_rows]), free_cols
 
-    def _cascade_cost(self, rows: np.ndarray, dets: DetectionBatch) -> tuple[np.ndarray, float]:
+    def _cascade_cost(self, rows: np.ndarray, dets: DetectionBatch,
+                      innovation) -> tuple[np.ndarray, float]:
         """Gated cost matrix (len(rows), N) for the cascade and its acceptance threshold."""
         t, cfg = self.tracks, self.config
-        mahalanobis = self.kf.gating_distance(t.means[rows], t.covs[rows], dets.xyah())
+        mahalanobis = self.kf.gating_distance(t.means[rows], t.covs[rows], dets.xyah,
+                                              _rows_of(innovation, rows))
         gate = (mahalanobis <= cfg.gating_threshold) & self._same_class(rows, dets)
         if cfg.use_appearance and dets.features is not None:
-            cost = self.gallery.min_cosine_distance(t.slots[rows], dets.features, gate)
+            cost = t.gallery.min_cosine_distance(rows, dets.features, gate)
             return cost, cfg.max_cosine_distance
         return np.where(gate, mahalanobis, np.inf), cfg.gating_threshold
 
@@ -125,14 +128,15 @@ class Tracker:
             return np.ones((len(rows), len(dets)), dtype=bool)
         return self.tracks.class_ids[rows, None] == dets.class_ids[None, :]
 
-    def _correct(self, rows: np.ndarray, dets: DetectionBatch, now: float,
+    def _correct(self, rows: np.ndarray, dets: DetectionBatch, now: float, innovation,
                  store_features: bool) -> None:
         """Kalman-update matched tracks with their detections and record the hit."""
         t = self.tracks
-        t.means[rows], t.covs[rows] = self.kf.update(t.means[rows], t.covs[rows], dets.xyah())
+        t.means[rows], t.covs[rows] = self.kf.update(t.means[rows], t.covs[rows], dets.xyah,
+                                                     _rows_of(innovation, rows))
         t.mark_hit(rows, dets.scores, dets.class_ids, now, dets.indices, self.config.n_init)
         if store_features and dets.features is not None:
-            self.gallery.append(t.slots[rows], dets.features)
+            t.gallery.append(rows, dets.features)
         if dets.masks is not None:
             for row, mask, origin in zip(rows, dets.masks, dets.mask_origins):
                 t.masks[row], t.mask_origins[row] = mask, origin
@@ -142,20 +146,21 @@ class Tracker:
         n = len(dets)
         if n == 0:
             return
-        means, covs = self.kf.initiate(dets.xyah())
+        means, covs = self.kf.initiate(dets.xyah)
         ids = np.arange(self._next_id, self._next_id + n)
         self._next_id += n
-        slots = self.gallery.allocate(n)
-        self.tracks.add(ids, means, covs, dets.class_ids, dets.scores, now, slots, dets.indices,
-                        confirmed=self.config.n_init <= 1, masks=dets.masks,
-                        mask_origins=dets.mask_origins)
-        if dets.features is not None:
-            self.gallery.append(slots, dets.features)
+        self.tracks.add(ids, means, covs, dets.class_ids, dets.scores, now, dets.indices,
+                        confirmed=self.config.n_init <= 1, features=dets.features,
+                        masks=dets.masks, mask_origins=dets.mask_origins)
 
     def _delete_expired(self, now: float) -> None:
         """Remove tentative tracks that missed and tracks unmatched for too long."""
         cfg = self.config
         dead = self.tracks.expired(cfg.max_age, cfg.max_age_s, now)
         if dead.any():
-            self.gallery.release(self.tracks.slots[dead])
             self.tracks.keep(~dead)
+
+
+def _rows_of(innovation: tuple[np.ndarray, np.ndarray], rows: np.ndarray):
+    """The projected means and inverse innovation covariances of some tracks."""
+    return innovation[0][rows], innovation[1][rows]

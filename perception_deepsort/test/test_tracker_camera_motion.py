@@ -1,0 +1,87 @@
+"""Camera-motion compensation on a synthetic shaking/panning camera."""
+
+import cv2
+import numpy as np
+
+from perception_deepsort.camera_motion import CameraMotionEstimator, warp_states
+from perception_deepsort.config import TrackerConfig
+from perception_deepsort.kalman_filter import KalmanFilter
+from perception_deepsort.pipeline import DeepSort
+
+WIDTH, HEIGHT = 640, 480
+
+
+def world(seed=0):
+    """A large textured background (the world the camera looks at)."""
+    noise = np.random.default_rng(seed).integers(0, 255, (250, 350, 3), dtype=np.uint8)
+    return cv2.resize(cv2.GaussianBlur(noise, (3, 3), 0), (1400, 1000),
+                      interpolation=cv2.INTER_CUBIC)
+
+
+def test_estimate_recovers_a_translation():
+    background = world()
+    estimator = CameraMotionEstimator(width=320)
+    assert estimator.estimate(background[100:580, 100:740]) is None  # first frame
+    affine = estimator.estimate(background[110:590, 80:720])  # camera moved +20 x, +10 y
+    np.testing.assert_allclose(affine[:, :2], np.eye(2), atol=0.01)
+    np.testing.assert_allclose(affine[:, 2], [20, -10], atol=1.0)
+
+
+def test_warp_states_moves_means_and_rotates_covariances():
+    kf = KalmanFilter()
+    means, covs = kf.initiate(np.array([[100.0, 50.0, 0.5, 80.0]]))
+    means[0, 4:6] = [3.0, 0.0]
+    affine = np.array([[0, -2.0, 10], [2.0, 0, 20]])  # scale 2, rotate 90 degrees, translate
+    warped_means, warped_covs = warp_states(means, covs, affine)
+    np.testing.assert_allclose(warped_means[0], [-90, 220, 0.5, 160, 0, 6, 0, 0], atol=1e-9)
+    assert warped_covs[0, 3, 3] == covs[0, 3, 3] * 4
+    np.testing.assert_allclose(warped_covs[0, :2, :2], 4 * covs[0, :2, :2][::-1, ::-1])
+
+
+def shaking_sequence(frames=40, seed=1):
+    """Frames of a shaking camera over four static objects; yields (image, boxes)."""
+    rng = np.random.default_rng(seed)
+    background = world(seed)
+    objects = np.array([[550, 400], [700, 450], [850, 400], [950, 600]], dtype=float)
+    colours = rng.integers(0, 255, (len(objects), 3))
+    camera = np.array([350.0, 250.0])
+    for f in range(frames):
+        # Alternating jumps of 20-30 px: no constant velocity a filter could learn.
+        camera += (-1) ** f * rng.uniform([20, 5], [30, 12]) + [2, 0]
+        x0, y0 = np.round(camera).astype(int)
+        image = background[y0:y0 + HEIGHT, x0:x0 + WIDTH].copy()
+        boxes = np.column_stack([objects - camera - [20, 40], objects - camera + [20, 40]])
+        for (x1, y1, x2, y2), colour in zip(np.round(boxes).astype(int), colours):
+            cv2.rectangle(image, (x1, y1), (x2, y2), colour.tolist(), -1)
+        yield image, boxes
+
+
+def ids_per_object(camera_motion):
+    """Distinct track ids each object received once its track could be confirmed."""
+    looks = np.eye(4, 16)
+    tracker = DeepSort(TrackerConfig(camera_motion=camera_motion))
+    seen = [set() for _ in range(4)]
+    for f, (image, boxes) in enumerate(shaking_sequence()):
+        outputs = tracker.update(boxes, np.full(4, 0.9), np.zeros(4, int), timestamp=f / 30,
+                                 image=image, embeddings=looks)
+        if f >= 5:
+            for o in outputs:
+                if o.detection_index >= 0:
+                    seen[o.detection_index].add(o.track_id)
+    return seen, tracker.stats
+
+
+def test_camera_motion_compensation_keeps_ids_where_plain_prediction_fails():
+    plain, _ = ids_per_object(camera_motion=False)
+    assert all(len(ids) > 1 for ids in plain)
+    compensated, stats = ids_per_object(camera_motion=True)
+    assert all(len(ids) == 1 for ids in compensated)
+    assert stats['camera_motion_failures'] == 0 and stats['rejected_outside'] == 0
+
+
+def test_camera_motion_is_a_no_op_without_images():
+    tracker = DeepSort(TrackerConfig())
+    boxes = np.array([[100.0, 100, 140, 180]])
+    for f in range(5):
+        outputs = tracker.update(boxes, [0.9], [0], timestamp=f / 30)
+    assert outputs[0].hits == 5 and np.allclose(outputs[0].box, boxes[0])
