@@ -26,13 +26,26 @@ def declare_parameters(node, specs) -> dict:
     """Declare every spec on ``node`` (overrides from YAML/CLI apply) and return name -> value."""
     values = {}
     for spec in specs:
+        # Floats accept integers (YAML `1` for `1.0`): declared dynamic, checked below.
+        is_float = isinstance(spec.default, float)
         descriptor = ParameterDescriptor(description=spec.description,
-                                         dynamic_typing=spec.dynamic_typing)
+                                         dynamic_typing=spec.dynamic_typing or is_float)
         # An empty list has no element type for rclpy to infer; declare it typed, without value.
         default = spec.empty_list_type if spec.default == [] else spec.default
         value = node.declare_parameter(spec.name, default, descriptor).value
-        values[spec.name] = list(spec.default) if value is None else value
+        if value is None:
+            value = list(spec.default)
+        elif is_float and not spec.dynamic_typing:
+            value = _as_float(spec.name, value)
+        values[spec.name] = value
     return values
+
+
+def _as_float(name: str, value) -> float:
+    """``value`` as a float when it is a number; otherwise a ValueError naming the parameter."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f'parameter {name!r} must be a number, got {value!r}')
+    return float(value)
 
 
 def check_choice(name: str, value: str, choices) -> str:
