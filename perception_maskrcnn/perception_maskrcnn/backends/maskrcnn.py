@@ -7,12 +7,14 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torchvision.models.detection.anchor_utils import AnchorGenerator
 from torchvision.models.detection import (MaskRCNN_ResNet50_FPN_V2_Weights, MaskRCNN_ResNet50_FPN_Weights,
                                           maskrcnn_resnet50_fpn, maskrcnn_resnet50_fpn_v2)
 
 from ..detections import Detections, mask_window
 from .base import Detector, check_image, keep_index, resolve_class_ids
 from .device import resolve_device, synchronize
+from .maskrcnn_lite import ARCH as LITE_ARCH, build_lite
 from .weights import WeightsError, existing_file, hub_file, load_torch_file, state_dict_of
 
 LOG = logging.getLogger(__name__)
@@ -27,9 +29,25 @@ MASK_THRESHOLD = 0.5
 
 
 def build_maskrcnn(backend: str, num_classes: int, **model_options) -> torch.nn.Module:
-    """An untrained Mask R-CNN of the given backend name (no weight download, ever)."""
+    """An untrained torchvision Mask R-CNN of the given backend name (no weight download, ever)."""
     builder = ARCHITECTURES[backend][0]
     return builder(weights=None, weights_backbone=None, num_classes=num_classes, **model_options)
+
+
+def build_from_config(config: dict, **overrides) -> torch.nn.Module:
+    """The untrained model a training config describes (paper model or lite), ``overrides`` on top.
+
+    ``config['anchor_sizes']`` (one per FPN level) and ``config['aspect_ratios']`` set the anchors;
+    ``config['model']`` holds torchvision ``MaskRCNN`` options (sizes, RPN and RoI-head settings).
+    """
+    options = {**config.get('model', {}), **overrides}
+    if config.get('anchor_sizes'):
+        sizes = tuple((int(s),) for s in config['anchor_sizes'])
+        ratios = tuple(float(r) for r in config['aspect_ratios'])
+        options['rpn_anchor_generator'] = AnchorGenerator(sizes, (ratios,) * len(sizes))
+    if config['arch'] == LITE_ARCH:
+        return build_lite(config['num_classes'], config['lite'], **options)
+    return build_maskrcnn(backend_of_arch(config['arch']), config['num_classes'], **options)
 
 
 def backend_of_arch(arch: str) -> str:
@@ -73,7 +91,8 @@ def load_weights(backend: str, weights, allow_random_init: bool):
     state = state_dict_of(loaded, path)
     config = loaded.get('config', {}) if 'model' in loaded else {}
     if config:
-        if config.get('arch') != arch:
+        # The lite model has v1-style heads: the maskrcnn backend runs it.
+        if config.get('arch') != arch and not (backend == 'maskrcnn' and config.get('arch') == LITE_ARCH):
             raise WeightsError(f'{path}: checkpoint is for {config.get("arch")}, but backend {backend} '
                                f'expects {arch}; use the matching backend or auto')
         return state, list(config['class_names']), config, str(path)
@@ -106,25 +125,28 @@ class MaskRCNNDetector(Detector):
         self.class_filter = resolve_class_ids(classes, self.class_names)
         self._device = resolve_device(device)
         self.device = str(self._device)
-        # Inference at the training image size unless told otherwise.
-        sizes = {'min_size': min_size or config.get('min_size', 800),
-                 'max_size': max_size or config.get('max_size', 1333)}
-        # The model drops low scores itself so masks are only computed for survivors; the class
-        # filter runs afterwards, so keep room for other classes before it.
-        model = build_maskrcnn(backend, len(self.class_names), box_score_thresh=self.score_threshold,
-                               box_detections_per_img=max(self.max_detections, 100), **sizes)
+        # A training checkpoint brings its model settings (image sizes, anchors, ...); explicit
+        # sizes override them.
+        sizes = {k: v for k, v in (('min_size', min_size), ('max_size', max_size)) if v}
+        config = config or {'arch': ARCHITECTURES[backend][2], 'num_classes': len(self.class_names)}
+        # The model drops low scores and extra detections itself so masks are only computed for
+        # survivors; the class filter runs afterwards, so then keep room for other classes.
+        per_image = self.max_detections if self.class_filter is None else max(self.max_detections, 100)
+        model = build_from_config(config, box_score_thresh=self.score_threshold,
+                                  box_detections_per_img=per_image, **sizes)
         if state is not None:
             try:
                 model.load_state_dict(state)
             except RuntimeError as error:
-                raise WeightsError(f'{self.weights}: does not fit {ARCHITECTURES[backend][2]} with '
+                raise WeightsError(f'{self.weights}: does not fit {config["arch"]} with '
                                    f'{len(self.class_names)} classes (wrong architecture or backend?): '
                                    f'{_first_lines(error)}') from error
         self.model = model.eval().to(self._device)
         self.half = bool(half) and self._device.type == 'cuda'
         self.precision = 'fp16-autocast' if self.half else 'fp32'
         if warmup and self._device.type == 'cuda':
-            dummy = np.zeros((sizes['min_size'], sizes['min_size'] * 4 // 3, 3), np.uint8)
+            side = self.model.transform.min_size[0]
+            dummy = np.zeros((side, side * 4 // 3, 3), np.uint8)
             for _ in range(2):
                 self.detect(dummy)
 

@@ -1,0 +1,1 @@
+"""Command-line tools over the detector library."""
