@@ -89,11 +89,24 @@ class KalmanFilter:
         covs = covs - gain @ cross.transpose(0, 2, 1)
         return means, covs
 
-    def gating_distance(self, means: np.ndarray, covs: np.ndarray, measurements: np.ndarray,
-                        innovation: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    def gating_distance(self, means: np.ndarray, covs: np.ndarray,
+                        measurements: np.ndarray) -> np.ndarray:
         """Squared Mahalanobis distances (T, N) between every track and every measurement."""
-        if len(means) == 0 or len(measurements) == 0:
-            return np.zeros((len(means), len(measurements)))
-        projected_means, inverse_covs = innovation or self.innovation(means, covs)
-        diff = measurements[None, :, :] - projected_means[:, None, :]  # (T, N, 4)
-        return np.einsum('tnd,tnd->tn', diff @ inverse_covs, diff)  # S^-1 is symmetric
+        return squared_mahalanobis(*self.innovation(means, covs), measurements)
+
+
+def squared_mahalanobis(projected_means: np.ndarray, inverse_covs: np.ndarray,
+                        measurements: np.ndarray) -> np.ndarray:
+    """(T, N) distances of measurements (N, 4) to projected tracks (means (T, 4), S^-1 (T, 4, 4)).
+
+    (z - m)^T A (z - m) = <A, z z^T> - 2 (A m)^T z + m^T A m: three matrix products for all
+    pairs instead of T x N small solves. Centring first keeps it exact in float64.
+    """
+    if len(projected_means) == 0 or len(measurements) == 0:
+        return np.zeros((len(projected_means), len(measurements)))
+    centre = measurements.mean(axis=0)
+    z, m = measurements - centre, projected_means - centre
+    weighted_means = (inverse_covs @ m[:, :, None])[:, :, 0]
+    outer = (z[:, :, None] * z[:, None, :]).reshape(len(z), NDIM * NDIM)
+    return (inverse_covs.reshape(len(m), NDIM * NDIM) @ outer.T
+            - 2.0 * weighted_means @ z.T + np.einsum('td,td->t', weighted_means, m)[:, None])

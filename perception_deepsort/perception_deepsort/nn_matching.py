@@ -4,9 +4,8 @@ Row i of the gallery belongs to track row i of the TrackSet (which keeps them al
 galleries live in one array (rows, dim, budget), each a ring buffer of that track's most recent
 `budget` L2-normalised embeddings. The appearance cost of a (track, detection) pair is the
 smallest cosine distance between the detection and any gallery sample, computed only for the
-pairs the caller marks as candidates (those inside the motion gate): reading the galleries
-dominates the tracker's run time, so the usual case (at most one candidate per track) is one
-batched product over the contiguous array, and only extra candidates are gathered.
+pairs the caller marks as candidates (those inside the motion gate), in one batched product
+over the contiguous array: reading the galleries dominates the tracker's run time.
 """
 
 from __future__ import annotations
@@ -82,29 +81,22 @@ class FeatureGallery:
         entries outside it are inf.
         """
         cost = np.full(candidates.shape, np.inf)
-        has = np.flatnonzero(candidates.any(axis=1))
-        if len(has) == 0 or self._features is None:
+        width = int(candidates.sum(axis=1).max(initial=0))
+        if width == 0 or self._features is None:
             return cost
         self._check_dim(queries)
-        # First candidate of every row: one query per gallery row, no gathering.
-        first = candidates[has].argmax(axis=1)
-        per_row = np.zeros((self.rows, 1, self.dim), dtype=np.float32)
-        per_row[rows[has], 0] = queries[first]
-        similarity = (per_row @ self._features[:self.rows])[:, 0]  # (rows, budget)
-        cost[has, first] = 1.0 - self._best(similarity, self.sizes())[rows[has]]
-        # Further candidates of rows gated with several detections: gathered per pair.
-        rest = candidates.copy()
-        rest[has, first] = False
-        r, c = np.nonzero(rest)
-        if len(r):
-            similarity = (queries[c][:, None, :] @ self._features[rows[r]])[:, 0]
-            cost[r, c] = 1.0 - self._best(similarity, self.sizes(rows[r]))
+        # Each row's candidate columns first (padded with non-candidates, discarded below), so
+        # one batched product over the contiguous gallery array covers every gated pair.
+        cols = np.argsort(~candidates, axis=1, kind='stable')[:, :width]
+        per_row = np.zeros((self.rows, width, self.dim), dtype=np.float32)
+        per_row[rows] = queries[cols]
+        similarity = per_row @ self._features[:self.rows]  # (rows, width, budget)
+        stored = np.arange(self.budget) < self.sizes()[:, None]  # (rows, budget)
+        similarity = np.where(stored[:, None, :], similarity, -np.inf)
+        distance = 1.0 - similarity.max(axis=2)[rows]
+        picked = np.take_along_axis(candidates, cols, axis=1)
+        cost[np.arange(len(rows))[:, None], cols] = np.where(picked, distance, np.inf)
         return cost
-
-    def _best(self, similarity: np.ndarray, sizes: np.ndarray) -> np.ndarray:
-        """Largest similarity per row among its stored samples (-inf for an empty gallery)."""
-        similarity[np.arange(self.budget)[None, :] >= sizes[:, None]] = -np.inf
-        return similarity.max(axis=1)
 
     def _check_dim(self, features: np.ndarray) -> None:
         """Raise ValueError when the embedding size differs from the stored one."""

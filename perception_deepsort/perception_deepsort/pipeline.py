@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -100,19 +100,19 @@ class DeepSort:
 
         high = valid & (scores >= cfg.min_score)
         low = valid & ~high & (scores >= cfg.low_score_threshold)
-        detections = DetectionBatch(boxes, scores, class_ids, np.arange(len(boxes)),
-                                    masks=masks, mask_origins=mask_origins)
-        high_score = detections.subset(high)
+        features = None
         if embeddings is not None:
-            high_score = replace(high_score, features=normalize(embeddings[high]))
-        elif image is not None and cfg.use_appearance and len(high_score):
-            high_score = replace(high_score, features=self._embed(image, high_score.boxes))
+            features = normalize(embeddings[high])
+        elif image is not None and cfg.use_appearance and high.any():
+            features = self._embed(image, boxes[high])
+        inputs = (boxes, scores, class_ids, masks, mask_origins)
+        high_score = _detections(high, *inputs, features=features)
+        low_score = _detections(low, *inputs) if cfg.low_score_pass and low.any() else None
 
         self.tracker.predict(steps)
         if self.camera is not None and image is not None:
             self._compensate_camera_motion(image, boxes[valid])
-        self.tracker.update(high_score, now,
-                            detections.subset(low) if cfg.low_score_pass else None)
+        self.tracker.update(high_score, now, low_score)
         return self._outputs(now)
 
     def _advance_clock(self, timestamp: float | None) -> tuple[float, float]:
@@ -186,3 +186,12 @@ class DeepSort:
                 in zip(t.ids.tolist(), t.class_ids.tolist(), t.scores.tolist(), boxes,
                        velocities, states, t.age.tolist(), t.hits.tolist(), since,
                        t.detection_index.tolist())]
+
+
+def _detections(rows: np.ndarray, boxes, scores, class_ids, masks, mask_origins,
+                features=None) -> DetectionBatch:
+    """The input detections at boolean `rows` as a batch remembering their input indices."""
+    return DetectionBatch(boxes[rows], scores[rows], class_ids[rows], np.flatnonzero(rows),
+                          features=features,
+                          masks=None if masks is None else [masks[i] for i in np.flatnonzero(rows)],
+                          mask_origins=None if mask_origins is None else mask_origins[rows])

@@ -18,7 +18,7 @@ import numpy as np
 from .config import TrackerConfig
 from .detection import DetectionBatch, xyah_to_xyxy
 from .iou_matching import fit_mask_to_box, iou, mask_iou
-from .kalman_filter import KalmanFilter
+from .kalman_filter import KalmanFilter, squared_mahalanobis
 from .linear_assignment import matching_cascade, min_cost_matching
 from .camera_motion import warp_states
 from .track import CONFIRMED, TENTATIVE, TrackSet
@@ -93,8 +93,7 @@ class Tracker:
                       innovation) -> tuple[np.ndarray, float]:
         """Gated cost matrix (len(rows), N) for the cascade and its acceptance threshold."""
         t, cfg = self.tracks, self.config
-        mahalanobis = self.kf.gating_distance(t.means[rows], t.covs[rows], dets.xyah,
-                                              _rows_of(innovation, rows))
+        mahalanobis = squared_mahalanobis(*_rows_of(innovation, rows), dets.xyah)
         gate = (mahalanobis <= cfg.gating_threshold) & self._same_class(rows, dets)
         if cfg.use_appearance and dets.features is not None:
             cost = t.gallery.min_cosine_distance(rows, dets.features, gate)
