@@ -1,0 +1,24 @@
+"""perception-run-graph: a node that dies takes the graph down with a non-zero exit and its name."""
+import subprocess
+
+from perception_bringup import graph_spec
+from perception_bringup.testing import assert_no_traceback, run_tool
+
+
+def test_missing_parameter_file_is_a_clear_error(tmp_path):
+    result = run_tool('perception-run-graph', '--config', str(tmp_path / 'nope.yaml'))
+    assert result.returncode == 2
+    assert f'parameter file {tmp_path / "nope.yaml"} does not exist' in result.stderr
+    assert_no_traceback(result.stderr)
+
+
+def test_a_node_that_dies_stops_the_graph_with_a_nonzero_exit(tmp_path):
+    config = tmp_path / 'broken.yaml'
+    config.write_text(graph_spec.DEFAULT_CONFIG.read_text().replace(
+        "weights: ''", f"weights: '{tmp_path / 'missing.pth'}'", 1).replace('backend: auto', 'backend: maskrcnn', 1))
+    result = subprocess.run(['perception-run-graph', '--config', str(config), '--device', 'cpu',
+                             '--stop-timeout', '30'], capture_output=True, text=True, timeout=240)
+    assert result.returncode == 1, result.stdout
+    assert 'detector_node exited with code 1 while the graph was running' in result.stdout
+    # The node's own reason reaches the user, prefixed with its name.
+    assert '[detector_node]' in result.stdout and 'missing.pth' in result.stdout
