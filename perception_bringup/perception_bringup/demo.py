@@ -7,6 +7,7 @@ MOTChallenge tracks file and summary.json (frames, detections, tracks, rate, lat
 import argparse
 import csv
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -98,32 +99,38 @@ def graph_argv(args):
     return argv
 
 
-def run_pipeline(args, in_bag, rate, work):
-    """Graph + recorder + player; returns {name: exit code} of the background processes."""
+def run_pipeline(args, in_bag, fps, work):
+    """Graph + recorder + player, each its own process; returns {name: exit code}."""
     procs = {'graph': start(graph_argv(args), work / 'graph.log'),
              'record': start(['perception-bag-record', str(args.out_dir / 'output_bag'), '--topics',
                               *RECORDED], work / 'record.log')}
     say(f'nodes starting (log: {work / "graph.log"}); playback begins once both subscribe')
+    play = subprocess.Popen(['perception-bag-play', str(in_bag), '--rate', f'{args.rate:.6g}',
+                             '--wait-for-subscribers', str(NODE_START_TIMEOUT_S),
+                             '--min-subscribers', '2', '--delay', '1',
+                             '--publish-log', str(work / 'publish_log.csv')], start_new_session=True)
+    procs['play'] = play
     try:
-        play = subprocess.run(['perception-bag-play', str(in_bag), '--rate', f'{rate:.6g}',
-                               '--wait-for-subscribers', str(NODE_START_TIMEOUT_S),
-                               '--min-subscribers', '2', '--delay', '1',
-                               '--publish-log', str(work / 'publish_log.csv')])
+        while play.poll() is None:
+            # A graph or recorder that dies (bad weights, crash) ends the run at once.
+            for name in ('graph', 'record'):
+                if procs[name].poll() is not None:
+                    raise UserError(f'{name} stopped early (exit code {procs[name].returncode}); '
+                                    f'see {work / (name + ".log")}')
+            time.sleep(0.5)
         if play.returncode != 0:
             raise UserError(f'perception-bag-play failed (exit code {play.returncode})')
-        for name, proc in procs.items():
-            if proc.poll() is not None:
-                raise UserError(f'{name} stopped early (exit code {proc.returncode}); '
-                                f'see {work / (name + ".log")}')
         # Let the last frames through the detector and tracker before the recorder stops.
-        time.sleep(2.0 + 3.0 / (rate * 10.0))
+        time.sleep(2.0 + (3.0 / (fps * args.rate) if args.rate > 0 else 5.0))
     finally:
-        # Recorder first, so it sees every message the graph still publishes.
-        forced = stop_all({'record': procs['record']}, 15.0) + stop_all({'graph': procs['graph']}, 20.0)
+        # Player, then recorder (so it sees every message the graph still publishes), then graph.
+        forced = []
+        for name in ('play', 'record', 'graph'):
+            forced += stop_all({name: procs[name]}, 20.0)
     codes = {name: proc.returncode for name, proc in procs.items()}
     for name, code in codes.items():
         if name in forced or code not in CLEAN_EXIT:
-            say(f'warning: {name} did not stop cleanly (exit code {code}); see {work / (name + ".log")}')
+            say(f'warning: {name} did not stop cleanly (exit code {code})')
     return codes
 
 
@@ -222,16 +229,23 @@ def run(args):
     if args.rate is None:
         args.rate = measure_rate(detector, args.video, fps)
     del detector
-    run_pipeline(args, in_bag, args.rate, work)
+    run_pipeline(args, in_bag, fps, work)
     summary = write_outputs(args, work, fps, read_publish_log(work / 'publish_log.csv'))
     print_summary(summary)
     say(f'outputs in {args.out_dir}/: tracks.mp4, output_bag/, tracks.txt, summary.json, logs/')
     return summary
 
 
+def _interrupt(signum, frame):
+    """SIGTERM ends the demo like Ctrl-C: children are stopped in order."""
+    raise KeyboardInterrupt
+
+
 def main(argv=None):
     """Entry point."""
     args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     with user_errors(PROG):
         try:
             run(args)

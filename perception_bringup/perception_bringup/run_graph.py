@@ -40,8 +40,8 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split('\n')[0].split(': ', 1)[1])
     add_graph_arguments(parser)
     parser.add_argument('--rviz', action='store_true', help='also start rviz2 (when installed)')
-    parser.add_argument('--stop-timeout', type=float, default=10.0,
-                        help='seconds a node gets to stop after SIGINT before SIGTERM (default 10)')
+    parser.add_argument('--stop-timeout', type=float, default=20.0,
+                        help='seconds a node gets to stop after SIGINT before SIGTERM (default 20)')
     return parser.parse_args(argv)
 
 
