@@ -153,7 +153,7 @@ def stamp_ns(msg):
     return msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
 
 
-def write_outputs(args, work, fps, played_stamps):
+def write_outputs(args, fps, played_stamps):
     """Annotated video, tracks file and summary from the recorded bag; returns the summary."""
     recorded = read_topics(args.out_dir / 'output_bag', ('/tracks', '/tracks/image', '/detections'))
     frame_of = frame_index(played_stamps)
@@ -230,7 +230,7 @@ def run(args):
         args.rate = measure_rate(detector, args.video, fps)
     del detector
     run_pipeline(args, in_bag, fps, work)
-    summary = write_outputs(args, work, fps, read_publish_log(work / 'publish_log.csv'))
+    summary = write_outputs(args, fps, read_publish_log(work / 'publish_log.csv'))
     print_summary(summary)
     say(f'outputs in {args.out_dir}/: tracks.mp4, output_bag/, tracks.txt, summary.json, logs/')
     return summary

@@ -14,8 +14,9 @@ def test_missing_parameter_file_is_a_clear_error(tmp_path):
 
 def test_a_node_that_dies_stops_the_graph_with_a_nonzero_exit(tmp_path):
     config = tmp_path / 'broken.yaml'
-    config.write_text(graph_spec.DEFAULT_CONFIG.read_text().replace(
-        "weights: ''", f"weights: '{tmp_path / 'missing.pth'}'", 1).replace('backend: auto', 'backend: maskrcnn', 1))
+    text = graph_spec.DEFAULT_CONFIG.read_text()
+    config.write_text(text.replace("weights: ''", f"weights: '{tmp_path / 'missing.pth'}'", 1)
+                      .replace('backend: auto', 'backend: maskrcnn', 1))
     result = subprocess.run(['perception-run-graph', '--config', str(config), '--device', 'cpu',
                              '--stop-timeout', '30'], capture_output=True, text=True, timeout=240)
     assert result.returncode == 1, result.stdout
