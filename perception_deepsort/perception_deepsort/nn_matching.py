@@ -5,7 +5,7 @@ galleries live in one array (rows, dim, budget), each a ring buffer of that trac
 `budget` L2-normalised embeddings. The appearance cost of a (track, detection) pair is the
 smallest cosine distance between the detection and any gallery sample, computed only for the
 pairs the caller marks as candidates (those inside the motion gate), in one batched product
-over the contiguous array: reading the galleries dominates the tracker's run time.
+over the galleries concerned: reading the galleries dominates the tracker's run time.
 """
 
 from __future__ import annotations
@@ -73,6 +73,19 @@ class FeatureGallery:
         self._features[rows, :, self._count[rows] % self.budget] = features
         self._count[rows] += 1
 
+    def newest_cosine_distance(self, rows: np.ndarray, queries: np.ndarray,
+                               candidates: np.ndarray) -> np.ndarray:
+        """Like min_cosine_distance, against each gallery's newest sample only (an upper bound)."""
+        cost = np.full(candidates.shape, np.inf)
+        r, c = np.nonzero(candidates)
+        if len(r) == 0 or self._features is None:
+            return cost
+        self._check_dim(queries)
+        count = self._count[rows[r]]
+        newest = self._features[rows[r], :, (count - 1) % self.budget]  # (pairs, D)
+        cost[r, c] = np.where(count > 0, 1.0 - np.einsum('pd,pd->p', newest, queries[c]), np.inf)
+        return cost
+
     def min_cosine_distance(self, rows: np.ndarray, queries: np.ndarray,
                             candidates: np.ndarray) -> np.ndarray:
         """(len(rows), N) smallest cosine distance of each query to each row's gallery.
@@ -81,21 +94,23 @@ class FeatureGallery:
         entries outside it are inf.
         """
         cost = np.full(candidates.shape, np.inf)
-        width = int(candidates.sum(axis=1).max(initial=0))
-        if width == 0 or self._features is None:
+        busy = np.flatnonzero(candidates.any(axis=1))
+        if len(busy) == 0 or self._features is None:
             return cost
         self._check_dim(queries)
+        wanted = candidates[busy]
+        width = int(wanted.sum(axis=1).max())
         # Each row's candidate columns first (padded with non-candidates, discarded below), so
-        # one batched product over the contiguous gallery array covers every gated pair.
-        cols = np.argsort(~candidates, axis=1, kind='stable')[:, :width]
-        per_row = np.zeros((self.rows, width, self.dim), dtype=np.float32)
-        per_row[rows] = queries[cols]
-        similarity = per_row @ self._features[:self.rows]  # (rows, width, budget)
-        stored = np.arange(self.budget) < self.sizes()[:, None]  # (rows, budget)
+        # one batched product covers every gated pair of a row.
+        cols = (wanted.argmax(axis=1)[:, None] if width == 1
+                else np.argsort(~wanted, axis=1, kind='stable')[:, :width])
+        gallery_rows = rows[busy]
+        similarity = queries[cols] @ self._features[gallery_rows]  # (busy, width, budget)
+        stored = np.arange(self.budget) < self.sizes(gallery_rows)[:, None]
         similarity = np.where(stored[:, None, :], similarity, -np.inf)
-        distance = 1.0 - similarity.max(axis=2)[rows]
-        picked = np.take_along_axis(candidates, cols, axis=1)
-        cost[np.arange(len(rows))[:, None], cols] = np.where(picked, distance, np.inf)
+        distance = 1.0 - similarity.max(axis=2)
+        picked = np.take_along_axis(wanted, cols, axis=1)
+        cost[busy[:, None], cols] = np.where(picked, distance, np.inf)
         return cost
 
     def _check_dim(self, features: np.ndarray) -> None:
