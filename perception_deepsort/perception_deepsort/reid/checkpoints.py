@@ -6,6 +6,7 @@ A checkpoint is ``torch.save({'state_dict', 'config', 'epoch', 'optimizer', ...}
 """
 
 import os
+import pickle
 
 import torch
 
@@ -20,6 +21,14 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 
 class ReidWeightsError(RuntimeError):
     """A re-ID weights file is missing, unreadable or holds something other than expected."""
+
+
+def load_failure_reason(exc):
+    """Return a one-line reason for a failed ``torch.load`` (torch's own messages run for pages)."""
+    if isinstance(exc, pickle.UnpicklingError):
+        return 'not a torch file that loads with weights_only=True (corrupt, truncated or holds pickled code)'
+    lines = str(exc).strip().splitlines()
+    return f'{type(exc).__name__}: {lines[0][:200] if lines else "unreadable"}'
 
 
 def default_config(num_classes, feature_dim=128, input_size=(128, 64)):
@@ -56,7 +65,8 @@ def load_checkpoint(path, map_location='cpu'):
     try:
         checkpoint = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:  # torch raises several unrelated types for corrupt files
-        raise ReidWeightsError(f'cannot read re-ID checkpoint {path}: {exc} (expected {CHECKPOINT_FORMAT})') from exc
+        reason = load_failure_reason(exc)
+        raise ReidWeightsError(f'cannot read re-ID checkpoint {path}: {reason} (expected {CHECKPOINT_FORMAT})') from exc
     if not isinstance(checkpoint, dict) or 'state_dict' not in checkpoint or 'config' not in checkpoint:
         raise ReidWeightsError(f'{path} is not {CHECKPOINT_FORMAT}')
     arch = checkpoint['config'].get('arch')

