@@ -23,7 +23,7 @@ MIN_POINTS = 10
 class CameraMotionEstimator:
     """Sparse optical-flow estimate of the image motion since the previous frame."""
 
-    def __init__(self, width: int = 320, max_corners: int = 200):
+    def __init__(self, width: int = 320, max_corners: int = 100):
         self.width = width
         self.max_corners = max_corners
         self.reset()
@@ -80,8 +80,9 @@ class CameraMotionEstimator:
         if points is None or len(points) < MIN_POINTS:
             LOGGER.debug('camera motion: too few corners in the previous frame')
             return None
+        # Four pyramid levels follow jumps of ~50 px at the downscaled size (a shaking dashcam).
         moved, status, _ = cv2.calcOpticalFlowPyrLK(previous, current, points, None,
-                                                    winSize=(21, 21), maxLevel=3)
+                                                    winSize=(15, 15), maxLevel=3)
         ok = status.ravel() == 1
         if ok.sum() < MIN_POINTS:
             LOGGER.debug('camera motion: optical flow lost the corners')
