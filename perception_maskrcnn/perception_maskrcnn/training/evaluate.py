@@ -55,8 +55,12 @@ def summarize(coco, results: list[dict], iou_type: str) -> dict:
     return {name: max(float(value), 0.0) for name, value in zip(STAT_NAMES, evaluation.stats)}
 
 
-def evaluate_detector(detector, data_root, ann_file, sheet_path=None, sheet_count: int = 16) -> dict:
-    """Run ``detector`` on every image of ``ann_file``; box and mask AP, plus an optional contact sheet."""
+def evaluate_detector(detector, data_root, ann_file, sheet_path=None, sheet_count: int = 16,
+                      sheet_threshold: float = 0.5) -> dict:
+    """Run ``detector`` on every image of ``ann_file``; box and mask AP, plus an optional contact sheet.
+
+    The sheet shows only detections scoring at least ``sheet_threshold`` (AP uses all of them).
+    """
     coco = load_coco(ann_file)
     category_of_name = {c['name']: c['id'] for c in coco.loadCats(coco.getCatIds())}
     results, tiles = [], []
@@ -65,10 +69,10 @@ def evaluate_detector(detector, data_root, ann_file, sheet_path=None, sheet_coun
         detections = detector.detect(image)
         results += coco_results(detections, image_id, image.shape, category_of_name)
         if sheet_path and len(tiles) < sheet_count:
-            labels = [f'{n} {s:.2f}' for n, s in zip(detections.labels(), detections.scores)]
-            tiles.append(draw_instances(image, detections.boxes, labels,
-                                        [color_for(n) for n in detections.labels()],
-                                        detections.masks, detections.mask_origins))
+            shown = detections.select(detections.scores >= sheet_threshold)
+            labels = [f'{n} {s:.2f}' for n, s in zip(shown.labels(), shown.scores)]
+            tiles.append(draw_instances(image, shown.boxes, labels, [color_for(n) for n in shown.labels()],
+                                        shown.masks, shown.mask_origins))
     metrics = {'bbox': summarize(coco, results, 'bbox')}
     if any('segmentation' in r for r in results) or not results:
         metrics['segm'] = summarize(coco, [r for r in results if 'segmentation' in r], 'segm')
