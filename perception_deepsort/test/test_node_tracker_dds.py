@@ -16,7 +16,7 @@ from perception_maskrcnn.ros_conversions import detections_to_msgs
 from perception_maskrcnn.ros_testing import (NodeProcess, close_test_node, make_test_node,
                                              spin_until, stamp, wait_for_peers)
 
-DISCOVERY_S = 30.0
+DISCOVERY_S = 90.0  # node start-up imports torch: slow on a busy 2-core machine
 REPLY_S = 15.0
 W, H = 160, 100
 NAMES = ['car', 'person']

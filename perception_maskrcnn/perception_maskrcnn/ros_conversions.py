@@ -5,7 +5,8 @@ import array
 
 import numpy as np
 from perception_msgs.msg import InstanceMask, InstanceMaskArray
-from vision_msgs.msg import BoundingBox2D, Detection2D, Detection2DArray, ObjectHypothesisWithPose
+from vision_msgs.msg import (BoundingBox2D, Detection2D, Detection2DArray, ObjectHypothesis,
+                             ObjectHypothesisWithPose, Point2D, Pose2D)
 
 from perception_maskrcnn.detections import Detections
 
@@ -13,12 +14,9 @@ from perception_maskrcnn.detections import Detections
 def box_to_bbox(box) -> BoundingBox2D:
     """Axis-aligned ``BoundingBox2D`` (centre, size in px, theta 0) of an xyxy box."""
     x1, y1, x2, y2 = (float(v) for v in box)
-    bbox = BoundingBox2D()
-    bbox.center.position.x = (x1 + x2) / 2.0
-    bbox.center.position.y = (y1 + y2) / 2.0
-    bbox.size_x = x2 - x1
-    bbox.size_y = y2 - y1
-    return bbox
+    # Keyword construction: rosidl builds no default sub-messages that would be replaced anyway.
+    centre = Pose2D(position=Point2D(x=(x1 + x2) / 2.0, y=(y1 + y2) / 2.0), theta=0.0)
+    return BoundingBox2D(center=centre, size_x=x2 - x1, size_y=y2 - y1)
 
 
 def bbox_to_box(bbox: BoundingBox2D) -> np.ndarray:
@@ -30,15 +28,9 @@ def bbox_to_box(bbox: BoundingBox2D) -> np.ndarray:
 
 def make_detection(header, box, class_name: str, score: float, detection_id: str = '') -> Detection2D:
     """One ``Detection2D`` with a single hypothesis (class name, score)."""
-    det = Detection2D()
-    det.header = header
-    det.id = detection_id
-    det.bbox = box_to_bbox(box)
-    hypothesis = ObjectHypothesisWithPose()
-    hypothesis.hypothesis.class_id = class_name
-    hypothesis.hypothesis.score = float(score)
-    det.results = [hypothesis]
-    return det
+    hypothesis = ObjectHypothesisWithPose(
+        hypothesis=ObjectHypothesis(class_id=class_name, score=float(score)))
+    return Detection2D(header=header, id=detection_id, bbox=box_to_bbox(box), results=[hypothesis])
 
 
 def mask_to_msg(window: np.ndarray | None, origin) -> InstanceMask:

@@ -33,7 +33,7 @@ class NodeProcess:
         """Wait for the process to exit on its own; returns its exit code."""
         return self.proc.wait(timeout)
 
-    def stop(self, sig=signal.SIGINT, timeout: float = 15.0) -> int:
+    def stop(self, sig=signal.SIGINT, timeout: float = 30.0) -> int:
         """Send ``sig`` (Ctrl-C by default) and wait; kills it if it does not stop in time."""
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
