@@ -88,3 +88,18 @@ def close_test_node(context, node, executor) -> None:
     executor.shutdown()
     node.destroy_node()
     rclpy.try_shutdown(context=context)
+
+
+def declared_parameters(node_name: str, params_file, specs) -> tuple[dict, dict]:
+    """``(values, descriptions)`` of ``specs`` declared on a node started with ``params_file``."""
+    from perception_maskrcnn.node_params import declare_parameters
+    context = rclpy.Context()
+    rclpy.init(args=['--ros-args', '--params-file', str(params_file)], context=context)
+    node = rclpy.create_node(node_name, context=context)
+    try:
+        values = declare_parameters(node, specs)
+        names = [s.name for s in specs]
+        return values, dict(zip(names, (d.description for d in node.describe_parameters(names))))
+    finally:
+        node.destroy_node()
+        rclpy.try_shutdown(context=context)
