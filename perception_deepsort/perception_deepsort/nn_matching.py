@@ -1,7 +1,7 @@
 """Appearance galleries and the nearest-neighbour cosine distance of the paper.
 
 Row i of the gallery belongs to track row i of the TrackSet (which keeps them aligned). All
-galleries live in one array (rows, dim, budget), each a ring buffer of that track's most recent
+galleries live in one array (rows, budget, dim), each a ring buffer of that track's most recent
 `budget` L2-normalised embeddings. The appearance cost of a (track, detection) pair is the
 smallest cosine distance between the detection and any gallery sample, computed only for the
 pairs the caller marks as candidates (those inside the motion gate), in one batched product
@@ -28,14 +28,14 @@ class FeatureGallery:
 
     def clear(self) -> None:
         """Forget every gallery; the feature dimension is learnt again."""
-        self._features: np.ndarray | None = None  # (capacity, dim, budget) float32
+        self._features: np.ndarray | None = None  # (capacity, budget, dim) float32
         self._count = np.zeros(0, dtype=np.int64)  # samples ever added, per row
         self.rows = 0
 
     @property
     def dim(self) -> int | None:
         """Feature dimension, None until the first features arrive."""
-        return None if self._features is None else self._features.shape[1]
+        return None if self._features is None else self._features.shape[2]
 
     @property
     def capacity(self) -> int:
@@ -67,10 +67,10 @@ class FeatureGallery:
         if len(rows) == 0:
             return
         if self._features is None:
-            self._features = np.zeros((len(self._count), features.shape[1], self.budget),
+            self._features = np.zeros((len(self._count), self.budget, features.shape[1]),
                                       dtype=np.float32)
         self._check_dim(features)
-        self._features[rows, :, self._count[rows] % self.budget] = features
+        self._features[rows, self._count[rows] % self.budget] = features
         self._count[rows] += 1
 
     def newest_cosine_distance(self, rows: np.ndarray, queries: np.ndarray,
@@ -82,7 +82,7 @@ class FeatureGallery:
             return cost
         self._check_dim(queries)
         count = self._count[rows[r]]
-        newest = self._features[rows[r], :, (count - 1) % self.budget]  # (pairs, D)
+        newest = self._features[rows[r], (count - 1) % self.budget]  # (pairs, D)
         cost[r, c] = np.where(count > 0, 1.0 - np.einsum('pd,pd->p', newest, queries[c]), np.inf)
         return cost
 
@@ -105,10 +105,11 @@ class FeatureGallery:
         cols = (wanted.argmax(axis=1)[:, None] if width == 1
                 else np.argsort(~wanted, axis=1, kind='stable')[:, :width])
         gallery_rows = rows[busy]
-        similarity = queries[cols] @ self._features[gallery_rows]  # (busy, width, budget)
+        # (busy, budget, D) @ (busy, D, width) -> (busy, budget, width)
+        similarity = self._features[gallery_rows] @ queries[cols].transpose(0, 2, 1)
         stored = np.arange(self.budget) < self.sizes(gallery_rows)[:, None]
-        similarity = np.where(stored[:, None, :], similarity, -np.inf)
-        distance = 1.0 - similarity.max(axis=2)
+        similarity = np.where(stored[:, :, None], similarity, -np.inf)
+        distance = 1.0 - similarity.max(axis=1)
         picked = np.take_along_axis(wanted, cols, axis=1)
         cost[busy[:, None], cols] = np.where(picked, distance, np.inf)
         return cost

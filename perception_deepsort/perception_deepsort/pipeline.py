@@ -100,8 +100,8 @@ class DeepSort:
 
         high = valid & (scores >= cfg.min_score)
         low = valid & ~high & (scores >= cfg.low_score_threshold)
-        features = None
-        if embeddings is not None:
+        features = None  # without features (or with 0-d ones) the cascade runs on motion
+        if embeddings is not None and embeddings.shape[1] > 0:
             features = normalize(embeddings[high])
         elif image is not None and cfg.use_appearance and high.any():
             features = self._embed(image, boxes[high])
@@ -160,8 +160,11 @@ class DeepSort:
             self.embedder = create_embedder(self.config.embedder,
                                             weights=self.config.embedder_weights or None,
                                             device=self.config.device)
-        features = self.embedder.embed(image, boxes)
-        return None if features is None else normalize(np.asarray(features, dtype=np.float32))
+        features = np.asarray(self.embedder.embed(image, boxes), dtype=np.float32)
+        if features.ndim != 2 or len(features) != len(boxes):
+            raise ValueError(f'embedder {type(self.embedder).__name__} returned shape '
+                             f'{features.shape} for {len(boxes)} boxes; expected (N, D)')
+        return normalize(features) if features.shape[1] > 0 else None
 
     def _compensate_camera_motion(self, image: np.ndarray, object_boxes: np.ndarray) -> None:
         """Estimate the image motion since the last frame and warp the predicted tracks."""

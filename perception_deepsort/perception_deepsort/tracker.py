@@ -151,7 +151,7 @@ class Tracker:
         t.mark_hit(rows, dets.scores, dets.class_ids, now, dets.indices, self.config.n_init)
         if store_features and dets.features is not None:
             t.gallery.append(rows, dets.features)
-        if dets.masks is not None:
+        if self.config.mask_iou and dets.masks is not None:
             for row, mask, origin in zip(rows, dets.masks, dets.mask_origins):
                 t.masks[row], t.mask_origins[row] = mask, origin
 
@@ -163,9 +163,11 @@ class Tracker:
         means, covs = self.kf.initiate(dets.xyah)
         ids = np.arange(self._next_id, self._next_id + n)
         self._next_id += n
+        keep_masks = self.config.mask_iou and dets.masks is not None
         self.tracks.add(ids, means, covs, dets.class_ids, dets.scores, now, dets.indices,
                         confirmed=self.config.n_init <= 1, features=dets.features,
-                        masks=dets.masks, mask_origins=dets.mask_origins)
+                        masks=dets.masks if keep_masks else None,
+                        mask_origins=dets.mask_origins if keep_masks else None)
 
     def _delete_expired(self, now: float) -> None:
         """Remove tentative tracks that missed and tracks unmatched for too long."""

@@ -75,3 +75,12 @@ def test_empty_frames_and_non_finite_timestamp():
     assert deep_sort.update(np.zeros((0, 4)), None, None, timestamp=1.0) == []
     with pytest.raises(ValueError, match='timestamp'):
         deep_sort.update([], [], [], timestamp=float('nan'))
+
+
+def test_zero_dimensional_embeddings_mean_motion_only():
+    # No IoU fallback: only the cascade can keep the id, on motion since there is no appearance.
+    deep_sort = DeepSort(TrackerConfig(camera_motion=False, n_init=1, max_iou_distance=0.0))
+    for f in range(3):
+        outputs = deep_sort.update(np.array([GOOD]) + 2 * f, [0.9], [0], timestamp=f / 30,
+                                   embeddings=np.zeros((1, 0), dtype=np.float32))
+    assert [(o.track_id, o.hits) for o in outputs] == [(1, 3)]
