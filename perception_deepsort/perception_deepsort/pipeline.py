@@ -101,9 +101,9 @@ class DeepSort:
         high = valid & (scores >= cfg.min_score)
         low = valid & ~high & (scores >= cfg.low_score_threshold)
         features = None  # without features (or with 0-d ones) the cascade runs on motion
-        if embeddings is not None and embeddings.shape[1] > 0:
+        if cfg.use_appearance and embeddings is not None and embeddings.shape[1] > 0:
             features = normalize(embeddings[high])
-        elif image is not None and cfg.use_appearance and high.any():
+        elif cfg.use_appearance and embeddings is None and image is not None and high.any():
             features = self._embed(image, boxes[high])
         inputs = (boxes, scores, class_ids, masks, mask_origins)
         high_score = _detections(high, *inputs, features=features)
