@@ -94,7 +94,8 @@ def bench_backend(name: str, detector, frames: list[np.ndarray], encoding: str) 
     stages = median_ms([a + b for a, b in zip(rows['to_array'], rows['to_msgs'])])
     goal_ms = max(0.05 * direct, 5.0)
     return {
-        'backend': name, 'encoding': encoding, 'frames': len(frames), 'detector': detector.describe(),
+        'backend': name, 'encoding': encoding, 'frames': len(frames),
+        'detector': detector.describe(),
         'median_detections': statistics.median(rows['detections']),
         'direct_ms': direct, 'node_ms': node,
         'overhead_ms': node - direct, 'overhead_pct': 100.0 * (node - direct) / direct,
@@ -169,14 +170,16 @@ def main(argv=None) -> int:
           '| goal ms | ok |')
     print('|---|---|---|---|---|---|---|---|---|')
     for r in results:
-        print(f"| {r['backend']} | {r['encoding']} | {r['median_detections']:.0f} | {r['direct_ms']:.1f} "
+        print(f"| {r['backend']} | {r['encoding']} | {r['median_detections']:.0f} "
+              f"| {r['direct_ms']:.1f} "
               f"| {r['node_ms']:.1f} | {r['overhead_ms']:+.1f} ({r['overhead_pct']:+.1f}%) "
               f"| {r['node_stages_ms']:.2f} ({r['node_stages_pct']:.2f}%) | {r['goal_ms']:.1f} "
               f"| {'yes' if r['meets_goal'] else 'NO'} |")
     print('\n| image message -> array | encoding | median µs | no pixel copy |')
     print('|---|---|---|---|')
     for c in conversion:
-        print(f"| {c['function']} | {c['encoding']} | {c['median_us']:.1f} | {c['no_pixel_copy']} |")
+        print(f"| {c['function']} | {c['encoding']} | {c['median_us']:.1f} "
+              f"| {c['no_pixel_copy']} |")
     print(f'\nwrote {args.out}')
     return 0
 

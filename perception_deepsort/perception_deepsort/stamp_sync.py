@@ -22,7 +22,7 @@ class Frame:
 
 
 class StampSync:
-    """Bounded stamp matcher: ``add_primary``/``add`` messages, then ``pop_ready`` complete frames."""
+    """Bounded stamp matcher: ``add_primary``/``add`` messages, then ``pop_ready`` frames."""
 
     def __init__(self, secondary_keys, buffer_size: int = 10, timeout_s: float = 0.2):
         if buffer_size < 1:
@@ -39,8 +39,8 @@ class StampSync:
 
     def add_primary(self, stamp: int, msg, now: float) -> None:
         """Queue a primary message, taking any secondary of the same stamp that came first."""
-        frame = Frame(stamp, msg, now, {key: self._early[key].pop(stamp, None) for key in self.keys})
-        self._pending.append(frame)
+        parts = {key: self._early[key].pop(stamp, None) for key in self.keys}
+        self._pending.append(Frame(stamp, msg, now, parts))
 
     def add(self, key: str, stamp: int, msg, now: float) -> None:
         """Attach a secondary message to its pending primary, or hold it until that arrives."""

@@ -1,4 +1,4 @@
-"""Tracker outputs -> ``perception_msgs/TrackedObjectArray`` and ``vision_msgs/Detection2DArray``."""
+"""Tracker outputs -> perception_msgs/TrackedObjectArray and vision_msgs/Detection2DArray."""
 from __future__ import annotations
 
 from perception_msgs.msg import InstanceMask, TrackedObject, TrackedObjectArray

@@ -34,11 +34,12 @@ WARN_PERIOD_S = 5.0  # rclpy throttles per call site: each kind of warning at mo
 NODE_PARAMETERS = (
     ParamSpec('sync_buffer', 10, 'Detections, masks and images held while waiting for the other '
               'messages of the same stamp (per stream); the oldest is dropped when full.'),
-    ParamSpec('sync_timeout_s', 0.2, 'Wait at most this long [s, wall time] for the image and masks '
-              'of a detection message; then track it without them (motion only).'),
+    ParamSpec('sync_timeout_s', 0.2, 'Wait at most this long [s, wall time] for the image and '
+              'masks of a detection message; then track it without them (motion only).'),
     ParamSpec('publish_annotated', True, "Publish 'tracks/image' (masks tinted by track colour, "
               "boxes, 'class #id', motion trails); needs the 'image' topic."),
-    ParamSpec('trail_length', 20, 'Motion trail length in frames on the annotated image (0 = none).'),
+    ParamSpec('trail_length', 20, 'Motion trail length in frames on the annotated image '
+              '(0 = none).'),
     ParamSpec('qos', 'sensor_data', "Input QoS: 'sensor_data' (best effort) or 'reliable'."),
     ParamSpec('diagnostics_period_s', 10.0, 'Period of the counters log line [s]; 0 = never.'),
 )
@@ -88,7 +89,8 @@ class TrackerNode(Node):
 
         qos = input_qos(self.params['qos'])
         self._pub_tracks = self.create_publisher(TrackedObjectArray, 'tracks', OUTPUT_QOS)
-        self._pub_detections = self.create_publisher(Detection2DArray, 'tracks/detections', OUTPUT_QOS)
+        self._pub_detections = self.create_publisher(Detection2DArray, 'tracks/detections',
+                                                     OUTPUT_QOS)
         self._pub_image = (self.create_publisher(Image, 'tracks/image', OUTPUT_QOS)
                            if self.params['publish_annotated'] else None)
         self.create_subscription(Detection2DArray, 'detections', self._on_detections, qos)
@@ -127,7 +129,8 @@ class TrackerNode(Node):
             self._last_stamp = last
             self.counts['duplicate_stamps'] += 1
             self.get_logger().warning(
-                f'skipping detections with a repeated stamp ({self.counts["duplicate_stamps"]} so far)',
+                f'skipping detections with a repeated stamp '
+                f'({self.counts["duplicate_stamps"]} so far)',
                 throttle_duration_sec=WARN_PERIOD_S)
             return False
         if last is not None and stamp < last:
@@ -147,7 +150,8 @@ class TrackerNode(Node):
         except ImageConversionError as exc:
             self.counts['images_rejected'] += 1
             self.get_logger().warning(
-                f'tracking without the malformed image ({self.counts["images_rejected"]} so far): {exc}',
+                f'tracking without the malformed image '
+                f'({self.counts["images_rejected"]} so far): {exc}',
                 throttle_duration_sec=WARN_PERIOD_S)
             return None
 
@@ -176,8 +180,8 @@ class TrackerNode(Node):
         rejected_before = self._rejected_detections()
         try:
             tracks = self.tracker.update(dets.boxes, dets.scores, dets.class_ids, stamp * 1e-9,
-                                         image=image, masks=dets.masks, mask_origins=dets.mask_origins,
-                                         image_size=image_size)
+                                         image=image, masks=dets.masks,
+                                         mask_origins=dets.mask_origins, image_size=image_size)
         except ValueError as exc:
             self.counts['frames_rejected'] += 1
             self.get_logger().warning(f'skipping a frame the tracker rejected: {exc}',
@@ -194,7 +198,8 @@ class TrackerNode(Node):
         self._pub_detections.publish(confirmed_detections(tracks, header, self._class_names))
         self._update_trails(tracks)
         if self._pub_image is not None and image is not None:
-            self._pub_image.publish(array_to_image(self._annotate(image, tracks, dets), 'rgb8', header))
+            annotated = self._annotate(image, tracks, dets)
+            self._pub_image.publish(array_to_image(annotated, 'rgb8', header))
 
     def _rejected_detections(self) -> int:
         """Detections the tracker has refused so far (NaN, empty, outside the image)."""
@@ -219,7 +224,8 @@ class TrackerNode(Node):
             has_mask = dets.masks is not None and t.detection_index >= 0
             masks.append(dets.masks[t.detection_index] if has_mask else None)
             origins.append(dets.mask_origins[t.detection_index] if has_mask else (0, 0))
-        trails = [self._trails[t.track_id] if self.params['trail_length'] > 0 else None for t in shown]
+        with_trails = self.params['trail_length'] > 0
+        trails = [self._trails[t.track_id] if with_trails else None for t in shown]
         return draw_instances(image, [t.box for t in shown],
                               [f'{self._class_names[t.class_id]} #{t.track_id}' for t in shown],
                               [color_for(t.track_id) for t in shown], masks, origins, trails)

@@ -23,7 +23,7 @@ NAMES = ['car', 'person']
 
 
 def scene(i: int, extra=()) -> tuple[Detections, np.ndarray]:
-    """Frame i: a car moving right 4 px/frame (with mask), a person walking left; plus ``extra`` boxes."""
+    """Frame i: a car moving right 4 px/frame (with mask), a person walking left, extra boxes."""
     boxes = [[10 + 4 * i, 30, 50 + 4 * i, 55], [120 - 2 * i, 20, 135 - 2 * i, 70], *extra]
     image = np.full((H, W, 3), 60, np.uint8)
     full = np.zeros((H, W), bool)
@@ -43,13 +43,15 @@ class Peer:
     def __init__(self):
         self.context, self.node, self.executor = make_test_node('tracker_test_peer')
         self.pub_det = self.node.create_publisher(Detection2DArray, 'detections', OUTPUT_QOS)
-        self.pub_masks = self.node.create_publisher(InstanceMaskArray, 'detections/masks', OUTPUT_QOS)
+        self.pub_masks = self.node.create_publisher(InstanceMaskArray, 'detections/masks',
+                                                    OUTPUT_QOS)
         self.pub_image = self.node.create_publisher(Image, 'image', OUTPUT_QOS)
         self.tracks, self.track_dets, self.images = {}, {}, {}
-        subs = [self.node.create_subscription(TrackedObjectArray, 'tracks', self._store(self.tracks), 50),
-                self.node.create_subscription(Detection2DArray, 'tracks/detections',
-                                              self._store(self.track_dets), 50),
-                self.node.create_subscription(Image, 'tracks/image', self._store(self.images), 50)]
+        outputs = ((TrackedObjectArray, 'tracks', self.tracks),
+                   (Detection2DArray, 'tracks/detections', self.track_dets),
+                   (Image, 'tracks/image', self.images))
+        subs = [self.node.create_subscription(msg_type, topic, self._store(table), 50)
+                for msg_type, topic, table in outputs]
         self.endpoints = [self.pub_det, self.pub_masks, self.pub_image, *subs]
 
     @staticmethod
@@ -69,7 +71,7 @@ class Peer:
         self.pub_det.publish(det_msg)
 
     def wait_tracks(self, sec: int) -> TrackedObjectArray:
-        assert spin_until(self.executor, lambda: sec in self.tracks, REPLY_S), f'no tracks for {sec}'
+        assert spin_until(self.executor, lambda: sec in self.tracks, REPLY_S), sec
         return self.tracks[sec]
 
     def close(self):
@@ -80,7 +82,8 @@ class Peer:
 def tracker():
     proc = NodeProcess('tracker_node', ['-p', 'embedder:=histogram', '-p', 'n_init:=2',
                                         '-p', 'qos:=reliable', '-p', 'sync_timeout_s:=0.3',
-                                        '-p', 'diagnostics_period_s:=0.5', '-p', 'use_sim_time:=true',
+                                        '-p', 'diagnostics_period_s:=0.5',
+                                        '-p', 'use_sim_time:=true',
                                         '-r', '__node:=tracker_under_test'])
     peer = Peer()
     try:
@@ -92,7 +95,8 @@ def tracker():
 
 
 def car_of(msg: TrackedObjectArray) -> TrackedObject:
-    [car] = [o for o in msg.objects if o.class_id == 'car' and o.state == TrackedObject.STATE_CONFIRMED]
+    [car] = [o for o in msg.objects
+             if o.class_id == 'car' and o.state == TrackedObject.STATE_CONFIRMED]
     return car
 
 
@@ -174,7 +178,8 @@ def test_ctrl_c_stops_cleanly(tracker):
 
 def test_missing_embedder_weights_exit_nonzero_naming_the_file(tmp_path):
     missing = tmp_path / 'reid.pt'
-    proc = NodeProcess('tracker_node', ['-p', 'embedder:=cnn', '-p', f'embedder_weights:={missing}'])
+    proc = NodeProcess('tracker_node', ['-p', 'embedder:=cnn',
+                                        '-p', f'embedder_weights:={missing}'])
     try:
         assert proc.wait(120) != 0
         assert str(missing) in proc.output() and 'Traceback' not in proc.output()

@@ -1,4 +1,4 @@
-"""ROS 2 node ``detector_node``: camera images in, detections, instance masks and annotated images out.
+"""ROS 2 node ``detector_node``: camera images in; detections, masks and annotated images out.
 
 The subscription callback only hands the message to a worker thread through a bounded queue
 (``queue_size`` 1 = newest frame only), so when inference is slower than the camera stale frames
@@ -30,10 +30,12 @@ NODE_NAME = 'detector_node'
 WARN_PERIOD_S = 5.0
 
 PARAMETERS = (
-    ParamSpec('backend', 'auto', "Detector backend: 'maskrcnn', 'maskrcnn_v2', 'yolo', 'hog' (offline "
-              "fallback, no weights) or 'auto' (given or locally found weights, else hog)."),
+    ParamSpec('backend', 'auto', "Detector backend: 'maskrcnn', 'maskrcnn_v2', 'yolo', 'hog' "
+              "(offline fallback, no weights) or 'auto' (given or locally found weights, else "
+              "hog)."),
     ParamSpec('weights', '', 'Weights: local .pth/.pt file, torchvision or ultralytics name; '
-              "empty = the backend's default. Ultralytics .pt files are pickles: trusted files only."),
+              "empty = the backend's default. Ultralytics .pt files are pickles: trusted files "
+              "only."),
     ParamSpec('device', 'auto', "Inference device: 'auto', 'cpu', 'cuda' or 'cuda:N'."),
     ParamSpec('score_threshold', 0.5, 'Minimum detection score in [0, 1].'),
     ParamSpec('classes', [], 'Class names to keep (e.g. [car, truck]); empty = all classes.'),
@@ -53,7 +55,7 @@ PARAMETERS = (
 
 
 def build_detector(params: dict):
-    """The detector the parameters ask for; raises WeightsError/ValueError on a bad configuration."""
+    """The detector the parameters ask for; WeightsError/ValueError on a bad configuration."""
     backend, weights, note = params['backend'], params['weights'] or None, ''
     if backend == 'auto':
         # Resolve first so that backend-specific options go only to the backend that takes them.
@@ -124,8 +126,9 @@ class DetectorNode(Node):
             image = self._decode(msg)
         except ImageConversionError as exc:
             self.counts['rejected'] += 1
-            self.get_logger().warning(f'skipping malformed image ({self.counts["rejected"]} so far): '
-                                      f'{exc}', throttle_duration_sec=WARN_PERIOD_S)
+            self.get_logger().warning(
+                f'skipping malformed image ({self.counts["rejected"]} so far): {exc}',
+                throttle_duration_sec=WARN_PERIOD_S)
             return None
         start = time.perf_counter()
         try:
@@ -136,11 +139,13 @@ class DetectorNode(Node):
                                     throttle_duration_sec=WARN_PERIOD_S)
             return None
         self._inference_s += time.perf_counter() - start
-        det_msg, mask_msg = detections_to_msgs(detections, msg.header, image.shape[1], image.shape[0])
+        det_msg, mask_msg = detections_to_msgs(detections, msg.header, image.shape[1],
+                                               image.shape[0])
         self._pub_detections.publish(det_msg)
         self._pub_masks.publish(mask_msg)
         if self._pub_image is not None:
-            labels = [f'{name} {score:.2f}' for name, score in zip(detections.labels(), detections.scores)]
+            labels = [f'{name} {score:.2f}'
+                      for name, score in zip(detections.labels(), detections.scores)]
             annotated = draw_instances(image, detections.boxes, labels,
                                        [color_for(name) for name in detections.labels()],
                                        detections.masks, detections.mask_origins)

@@ -48,7 +48,7 @@ class ImageConversionError(ValueError):
 
 
 def validate_image(msg) -> tuple[np.dtype, int]:
-    """Check a ``sensor_msgs/Image`` for consistency; returns ``(dtype, channels)`` of its encoding."""
+    """Check a ``sensor_msgs/Image`` for consistency; returns its ``(dtype, channels)``."""
     if msg.encoding not in ENCODINGS:
         raise ImageConversionError(
             f'unsupported encoding {msg.encoding!r} (supported: {", ".join(ENCODINGS)})')
@@ -115,7 +115,8 @@ def compressed_to_rgb(msg) -> np.ndarray:
     bgr = cv2.imdecode(np.frombuffer(msg.data, dtype=np.uint8), cv2.IMREAD_COLOR)
     if bgr is None:
         raise ImageConversionError(
-            f'could not decode {len(msg.data)} bytes of format {msg.format!r} (expected jpeg or png)')
+            f'could not decode {len(msg.data)} bytes of format {msg.format!r} '
+            '(expected jpeg or png)')
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 

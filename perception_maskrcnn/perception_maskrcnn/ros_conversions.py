@@ -26,7 +26,8 @@ def bbox_to_box(bbox: BoundingBox2D) -> np.ndarray:
     return np.array([cx - hw, cy - hh, cx + hw, cy + hh], dtype=np.float64)
 
 
-def make_detection(header, box, class_name: str, score: float, detection_id: str = '') -> Detection2D:
+def make_detection(header, box, class_name: str, score: float,
+                   detection_id: str = '') -> Detection2D:
     """One ``Detection2D`` with a single hypothesis (class name, score)."""
     hypothesis = ObjectHypothesisWithPose(
         hypothesis=ObjectHypothesis(class_id=class_name, score=float(score)))
@@ -34,14 +35,15 @@ def make_detection(header, box, class_name: str, score: float, detection_id: str
 
 
 def mask_to_msg(window: np.ndarray | None, origin) -> InstanceMask:
-    """``InstanceMask`` (0/255 bytes) of a bool box window at ``origin``; None -> width 0 (no mask)."""
+    """``InstanceMask`` (0/255 bytes) of a bool box window at ``origin``; None -> width 0."""
     msg = InstanceMask()
     if window is None or window.size == 0:
         return msg
     msg.x_offset, msg.y_offset = int(origin[0]), int(origin[1])
     msg.height, msg.width = window.shape
     data = array.array('B')
-    data.frombytes(np.ascontiguousarray(window, dtype=bool).view(np.uint8).reshape(-1) * np.uint8(255))
+    data.frombytes(np.ascontiguousarray(window, dtype=bool).view(np.uint8).reshape(-1)
+                   * np.uint8(255))
     msg.data = data
     return msg
 
@@ -62,7 +64,8 @@ def detections_to_msgs(detections: Detections, header, image_width: int,
     det_array = Detection2DArray(header=header)
     labels = detections.labels()
     det_array.detections = [make_detection(header, box, label, score)
-                            for box, label, score in zip(detections.boxes, labels, detections.scores)]
+                            for box, label, score in zip(detections.boxes, labels,
+                                                         detections.scores)]
     masks = InstanceMaskArray(header=header, image_width=int(image_width),
                               image_height=int(image_height))
     if detections.masks is None:

@@ -51,7 +51,7 @@ class NodeProcess:
 
 
 def spin_until(executor, predicate, timeout: float, step: float = 0.05) -> bool:
-    """Spin ``executor`` until ``predicate()`` is true or ``timeout`` s pass; returns the predicate."""
+    """Spin ``executor`` until ``predicate()`` holds or ``timeout`` s pass; returns its value."""
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
@@ -61,7 +61,7 @@ def spin_until(executor, predicate, timeout: float, step: float = 0.05) -> bool:
 
 
 def wait_for_peers(executor, endpoints, timeout: float) -> bool:
-    """Spin until every publisher has a subscriber and every subscription a publisher (discovery)."""
+    """Spin until every publisher has a subscriber and every subscription a publisher."""
     def connected():
         return all((e.get_subscription_count() if hasattr(e, 'get_subscription_count')
                     else e.get_publisher_count()) > 0 for e in endpoints)

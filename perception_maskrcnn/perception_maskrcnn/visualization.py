@@ -1,4 +1,4 @@
-"""Drawing of detections and tracks (masks, boxes, labels, motion trails): one module for every tool."""
+"""Drawing of detections and tracks (masks, boxes, labels, trails): one module for every tool."""
 from __future__ import annotations
 
 import colorsys
@@ -35,7 +35,7 @@ def _tint(image: np.ndarray, mask: np.ndarray, origin, color) -> None:
 
 
 def _label(image: np.ndarray, text: str, x: int, y: int, color) -> None:
-    """Text on a filled background of ``color`` just above (or inside, at the top edge) ``(x, y)``."""
+    """Text on a filled background of ``color`` just above ``(x, y)`` (below at the top edge)."""
     scale = max(0.4, min(image.shape[:2]) / 1200.0)
     (tw, th), baseline = cv2.getTextSize(text, _FONT, scale, 1)
     top = y - th - baseline - 2 if y - th - baseline - 2 >= 0 else y
@@ -65,7 +65,8 @@ def draw_instances(image_rgb: np.ndarray, boxes, labels, colors, masks=None, ori
             if trail is not None and len(trail) > 1:
                 points = np.round(np.asarray(trail, dtype=np.float64)).astype(np.int32)
                 cv2.polylines(out, [points.reshape(-1, 1, 2)], False, color, thickness, cv2.LINE_AA)
-    for box, label, color in zip(np.asarray(boxes, dtype=np.float64).reshape(-1, 4), labels, colors):
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    for box, label, color in zip(boxes, labels, colors):
         x1, y1, x2, y2 = (int(round(v)) for v in box)
         cv2.rectangle(out, (x1, y1), (x2, y2), color, thickness)
         if label:

@@ -1,4 +1,4 @@
-"""detector_node as a real process over DDS: outputs keep the input header, bad frames are skipped."""
+"""detector_node as a real process over DDS: outputs keep the input header, bad frames skipped."""
 import re
 import signal
 from pathlib import Path
@@ -43,9 +43,10 @@ class Peer:
         self.context, self.node, self.executor = make_test_node(name)
         self.pub = self.node.create_publisher(image_type, image_topic, OUTPUT_QOS)
         self.detections, self.masks, self.images = {}, {}, {}
-        subs = [self.node.create_subscription(Detection2DArray, 'detections', self._store(self.detections), 10),
-                self.node.create_subscription(InstanceMaskArray, 'detections/masks', self._store(self.masks), 10),
-                self.node.create_subscription(Image, 'detections/image', self._store(self.images), 10)]
+        subs = [self.node.create_subscription(msg_type, topic, self._store(table), 10)
+                for msg_type, topic, table in ((Detection2DArray, 'detections', self.detections),
+                                               (InstanceMaskArray, 'detections/masks', self.masks),
+                                               (Image, 'detections/image', self.images))]
         self.endpoints = [self.pub] + subs[:2]
 
     @staticmethod
@@ -96,14 +97,16 @@ def test_detections_masks_and_annotated_image_keep_the_input_header(hog_node):
     assert 0 < bbox.center.position.x < image.shape[1] and bbox.size_y > bbox.size_x > 0
     assert spin_until(peer.executor, lambda: (11, 7) in peer.images, 10.0)
     annotated = peer.images[(11, 7)]
-    assert (annotated.width, annotated.height, annotated.encoding) == (image.shape[1], image.shape[0], 'rgb8')
+    assert (annotated.width, annotated.height) == (image.shape[1], image.shape[0])
+    assert annotated.encoding == 'rgb8'
     assert bytes(annotated.data) != image.tobytes(), 'boxes and labels are drawn'
 
 
 def test_bgr_and_mono_inputs_are_converted(hog_node):
     proc, peer = hog_node
     image = bus_rgb()
-    det_bgr, _ = peer.send_until_answered(lambda: array_to_image(image[..., ::-1].copy(), 'bgr8'), 12)
+    bgr = image[..., ::-1].copy()
+    det_bgr, _ = peer.send_until_answered(lambda: array_to_image(bgr, 'bgr8'), 12)
     assert len(det_bgr.detections) >= 1
     gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
     det_mono, _ = peer.send_until_answered(lambda: array_to_image(gray, 'mono8'), 13)
@@ -128,7 +131,7 @@ def test_malformed_images_are_skipped_and_the_node_keeps_answering(hog_node):
     for i, (_, bad) in enumerate(_malformed()):
         bad.header = Header(stamp=stamp(100 + i), frame_id='bad')
         peer.pub.publish(bad)
-        spin_until(peer.executor, lambda: False, 0.3)  # let the worker take it before the next frame
+        spin_until(peer.executor, lambda: False, 0.3)  # the worker takes it before the next frame
         det, _ = peer.send_until_answered(lambda: array_to_image(bus_rgb(), 'rgb8'), 30 + i)
         assert det.header.frame_id == f'cam{30 + i}'
     assert not any(key[0] >= 100 for key in peer.detections), 'no output for malformed frames'
@@ -171,8 +174,10 @@ def test_compressed_input():
         det, masks = peer.send_until_answered(
             lambda: CompressedImage(format='jpeg', data=jpeg.tobytes()), 21)
         assert len(det.detections) >= 1 and masks.image_width == bus_rgb().shape[1]
-        peer.pub.publish(CompressedImage(header=Header(stamp=stamp(22)), format='jpeg', data=b'junk'))
-        assert spin_until(peer.executor, lambda: 'could not decode' in proc.output(), 10.0), proc.output()
+        junk = CompressedImage(header=Header(stamp=stamp(22)), format='jpeg', data=b'junk')
+        peer.pub.publish(junk)
+        assert spin_until(peer.executor, lambda: 'could not decode' in proc.output(), 10.0), \
+            proc.output()
         assert proc.proc.poll() is None
         assert proc.stop(signal.SIGTERM) == 0, proc.output()
         assert 'Traceback' not in proc.output()

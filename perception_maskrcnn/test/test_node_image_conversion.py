@@ -31,8 +31,12 @@ def padded(pixels: np.ndarray, encoding: str, pad: int) -> Image:
     ('mono16', RGB[..., 0].astype(np.uint16) << 8, np.repeat(RGB[..., :1], 3, axis=2)),
 ])
 @pytest.mark.parametrize('pad', [0, 3])
-def test_every_encoding_round_trips_to_rgb_without_copying_on_the_way_in(encoding, pixels, rgb, pad):
-    msg = padded(pixels, encoding, pad * pixels.itemsize) if pad else array_to_image(pixels, encoding)
+def test_every_encoding_round_trips_to_rgb_without_copying_on_the_way_in(encoding, pixels, rgb,
+                                                                         pad):
+    if pad:
+        msg = padded(pixels, encoding, pad * pixels.itemsize)
+    else:
+        msg = array_to_image(pixels, encoding)
     view = image_to_array(msg)
     np.testing.assert_array_equal(view, pixels)
     assert np.shares_memory(view, np.frombuffer(msg.data, np.uint8)), 'a view, not a copy'

@@ -1,4 +1,4 @@
-"""Detector node parameters: declared with descriptions, loaded from YAML, numbers coerced, bad types named."""
+"""Detector node parameters: descriptions, YAML loading, numbers coerced, bad types named."""
 import pytest
 
 from perception_maskrcnn.detector_node import PARAMETERS
