@@ -78,7 +78,7 @@ class TrackerNode(Node):
             f'appearance={self.config.use_appearance} camera_motion={self.config.camera_motion}')
 
         self.counts = collections.Counter(frames=0, frames_without_image=0, images_rejected=0,
-                                          masks_mismatched=0, frames_rejected=0,
+                                          masks_mismatched=0, frames_rejected=0, frames_failed=0,
                                           duplicate_stamps=0, resets=0)
         self._class_names: list[str] = []
         self._last_stamp: int | None = None
@@ -120,7 +120,12 @@ class TrackerNode(Node):
         # Only wait for streams somebody publishes (e.g. a detector without masks).
         expected = [k for k, sub in self._subs.items() if sub.get_publisher_count() > 0]
         for frame in self._sync.pop_ready(time.monotonic(), expected):
-            self.track(frame.primary, frame.parts.get('masks'), frame.parts.get('image'))
+            try:
+                self.track(frame.primary, frame.parts.get('masks'), frame.parts.get('image'))
+            except Exception as exc:  # one bad frame (or embedder failure) must not stop tracking
+                self.counts['frames_failed'] += 1
+                self.get_logger().error(f'tracking a frame failed: {exc}',
+                                        throttle_duration_sec=WARN_PERIOD_S)
 
     def _check_stamp(self, stamp: int) -> bool:
         """False for a repeated stamp; logs (and clears trails) when time went backwards."""

@@ -118,7 +118,14 @@ class DetectorNode(Node):
     def _work(self) -> None:
         """Worker loop: newest frame -> detector -> messages, until the node is destroyed."""
         while (msg := self._frames.get()) is not None:
-            self.process(msg)
+            try:
+                self.process(msg)
+            except Exception as exc:  # the thread must survive; at shutdown, publish may fail
+                if not self.context.ok():
+                    return
+                self.counts['failed'] += 1
+                self.get_logger().error(f'frame processing failed: {exc}',
+                                        throttle_duration_sec=WARN_PERIOD_S)
 
     def process(self, msg) -> tuple[Detection2DArray, InstanceMaskArray] | None:
         """Detect in one image message and publish; malformed images are counted and skipped."""
