@@ -2,6 +2,13 @@
 import os
 import random
 
+# pytest's importlib mode names test modules after their path (perception_maskrcnn.test.x) and
+# would register the ROS package folders as empty namespace packages; import the real
+# (colcon-installed) packages first so tests see them.
+import perception_bringup  # noqa: F401
+import perception_deepsort  # noqa: F401
+import perception_maskrcnn  # noqa: F401
+
 # Keep test traffic on this machine and away from any other ROS graph on the network.
 os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
 os.environ.setdefault('ROS_DOMAIN_ID', str(random.Random(os.getpid()).randint(1, 100)))
