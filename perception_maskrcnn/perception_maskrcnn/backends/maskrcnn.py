@@ -61,10 +61,8 @@ def backend_of_arch(arch: str) -> str:
 def _named_weights(backend: str, name: str):
     """A torchvision weights enum member from 'COCO_V1', 'DEFAULT' or its full name, else None."""
     enum = ARCHITECTURES[backend][1]
-    short = name.split('.')[-1]
-    if name.count('.') == 1 and name.split('.')[0] != enum.__name__:
-        return None
-    return enum[short] if short in enum.__members__ else None
+    prefix, _, short = name.rpartition('.')
+    return enum.__members__.get(short) if prefix in ('', enum.__name__) else None
 
 
 def load_weights(backend: str, weights, allow_random_init: bool):

@@ -74,15 +74,16 @@ def load_coco_init(model: torch.nn.Module, backend: str, weights) -> None:
 
 
 def freeze_backbone(model: torch.nn.Module, trainable_layers: int) -> list[torch.nn.Module]:
-    """Freeze all but the last ``trainable_layers`` ResNet stages; returns their BatchNorms to keep in eval."""
+    """torchvision's fine-tuning set-up: train the last ``trainable_layers`` ResNet stages only and
+    keep every backbone BatchNorm fixed (as FrozenBatchNorm2d would); returns those BatchNorms."""
     trainable = BACKBONE_LAYERS[:trainable_layers]
-    frozen_norms = []
-    for name, module in model.backbone.body.named_children():
-        if name.startswith(trainable) or (name == 'bn1' and 'conv1' in trainable):
-            continue
-        module.requires_grad_(False)
-        frozen_norms += [m for m in module.modules() if isinstance(m, torch.nn.BatchNorm2d)]
-    return frozen_norms
+    for name, parameter in model.backbone.body.named_parameters():
+        if not name.startswith(trainable):
+            parameter.requires_grad_(False)
+    norms = [m for m in model.backbone.body.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    for norm in norms:
+        norm.requires_grad_(False)
+    return norms
 
 
 def set_train_mode(model: torch.nn.Module, frozen_norms, train: bool = True) -> None:
