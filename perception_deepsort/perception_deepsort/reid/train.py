@@ -102,7 +102,7 @@ def write_metrics(out_dir, history, final):
 
 
 def train(data, out, epochs=30, batch_size=64, lr=1e-3, weight_decay=1e-4, resume=None, device='auto',
-          workers=0, seed=0, eval_every=1):
+          workers=0, seed=0, eval_every=1, input_size=(128, 64)):
     """Train (or resume) and return {'best': path, 'last': path, 'history': [...], 'final': {...}}."""
     seed_everything(seed)
     device = resolve_device(device)
@@ -120,7 +120,7 @@ def train(data, out, epochs=30, batch_size=64, lr=1e-3, weight_decay=1e-4, resum
         if config['num_classes'] != len(pids):
             raise ReidWeightsError(f"{resume}: trained on {config['num_classes']} identities, {data} has {len(pids)}")
     else:
-        config = default_config(len(pids))
+        config = default_config(len(pids), input_size=input_size)
     model = build_training_model(config).to(device, memory_format=torch.channels_last)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     if resume:
@@ -177,11 +177,15 @@ def main(argv=None):
     parser.add_argument('--device', default='auto', help='auto | cpu | cuda | cuda:N (default auto)')
     parser.add_argument('--workers', type=int, default=0, help='data-loading worker processes (default 0)')
     parser.add_argument('--eval-every', type=int, default=1, help='evaluate on query/gallery every N epochs')
+    parser.add_argument('--input-size', type=int, nargs=2, default=(128, 64), metavar=('H', 'W'),
+                        help='network input height and width, multiples of 8 (default 128 64, the paper\'s)')
     parser.add_argument('--seed', type=int, default=0, help='random seed (default 0)')
     args = parser.parse_args(argv)
+    if args.input_size[0] % 8 or args.input_size[1] % 8:
+        parser.error('--input-size values must be multiples of 8')
     try:
         result = train(args.data, args.out, args.epochs, args.batch_size, args.lr, args.weight_decay,
-                       args.resume, args.device, args.workers, args.seed, args.eval_every)
+                       args.resume, args.device, args.workers, args.seed, args.eval_every, tuple(args.input_size))
     except (DatasetError, ReidWeightsError, ValueError) as exc:
         print(f'perception-train-reid: error: {exc}', file=sys.stderr)
         return 2
