@@ -85,9 +85,11 @@ class KalmanFilter:
         cross = covs[:, :, :NDIM]  # P H^T, shape (T, 8, 4)
         gain = cross @ inverse_covs
         means = means + (gain @ (measurements - projected_means)[:, :, None])[:, :, 0]
-        # P - K S K^T == P - K (P H^T)^T because K S = P H^T.
+        # P - K S K^T == P - K (P H^T)^T because K S = P H^T. That form does not keep P
+        # symmetric in floating point, and rounding from camera-motion warps grows through it
+        # frame after frame, so the result is symmetrised.
         covs = covs - gain @ cross.transpose(0, 2, 1)
-        return means, covs
+        return means, 0.5 * (covs + covs.transpose(0, 2, 1))
 
     def gating_distance(self, means: np.ndarray, covs: np.ndarray,
                         measurements: np.ndarray) -> np.ndarray:

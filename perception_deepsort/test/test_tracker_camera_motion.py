@@ -85,3 +85,27 @@ def test_camera_motion_is_a_no_op_without_images():
     for f in range(5):
         outputs = tracker.update(boxes, [0.9], [0], timestamp=f / 30)
     assert outputs[0].hits == 5 and np.allclose(outputs[0].box, boxes[0])
+
+
+def test_long_run_with_rotating_warps_keeps_covariances_symmetric():
+    """Regression: tiny rotations from every warp must not snowball through the updates."""
+    from perception_deepsort.detection import DetectionBatch
+    from perception_deepsort.tracker import Tracker
+
+    tracker = Tracker(TrackerConfig(use_appearance=False))
+    rng = np.random.default_rng(0)
+    angle = 3e-4
+    affine = np.array([[np.cos(angle), -np.sin(angle), 0.1], [np.sin(angle), np.cos(angle), -0.1]])
+    affine[:, :2] *= 1.0002
+    centres = np.array([[100.0, 200.0], [300.0, 220.0], [500.0, 240.0]])
+    for frame in range(300):
+        tracker.predict()
+        tracker.apply_camera_motion(affine)
+        visible = rng.random(3) > 0.2
+        seen = centres[visible] + rng.normal(0, 1.0, (visible.sum(), 2))
+        boxes = np.hstack([seen - [20, 40], seen + [20, 40]])
+        tracker.update(DetectionBatch(boxes, np.ones(len(boxes)), np.zeros(len(boxes), int),
+                                      np.arange(len(boxes))), now=frame / 30)
+    covs = tracker.tracks.covs
+    assert np.abs(covs - covs.transpose(0, 2, 1)).max() < 1e-6
+    assert len(tracker.tracks) == 3 and tracker._next_id == 4
