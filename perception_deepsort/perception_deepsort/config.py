@@ -34,7 +34,8 @@ class TrackerConfig:
     max_iou_distance: float = _doc(
         0.7, 'IoU association gate: largest 1 - IoU accepted for tentative and just-missed tracks.')
     max_age: int = _doc(
-        30, 'A confirmed track is deleted after more than max_age processed frames without a match.')
+        30, 'A confirmed track is deleted after more than max_age processed frames without a '
+            'match.')
     n_init: int = _doc(
         3, 'A new track is confirmed after n_init consecutive matched frames '
            '(1 = confirmed at once); a miss before that deletes it.')
@@ -127,7 +128,7 @@ class TrackerConfig:
     @classmethod
     def from_yaml(cls, path: str | Path, node_name: str = 'tracker_node',
                   ignore: Iterable[str] = ()) -> 'TrackerConfig':
-        """Read `node_name: ros__parameters: {...}` (also `/**` and `/node_name`) or a flat mapping."""
+        """Read `node_name: ros__parameters: {...}` (or `/**`, `/node_name`) or a flat mapping."""
         path = Path(path)
         try:
             document = yaml.safe_load(path.read_text())

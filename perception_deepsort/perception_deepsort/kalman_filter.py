@@ -23,7 +23,7 @@ def _add_to_diagonals(matrices: np.ndarray, values: np.ndarray) -> np.ndarray:
 
 
 class KalmanFilter:
-    """Batched Kalman filter: every method takes stacks of means (T, 8) and covariances (T, 8, 8)."""
+    """Batched Kalman filter: methods take stacks of means (T, 8) and covariances (T, 8, 8)."""
 
     def __init__(self, std_weight_position: float = 1.0 / 20,
                  std_weight_velocity: float = 1.0 / 160):
