@@ -128,3 +128,11 @@ def test_auto_and_unknown_names():
     assert set(EMBEDDER_NAMES) == {'mobilenetv2', 'cnn', 'histogram', 'none'}
     with pytest.raises(ValueError, match='unknown embedder'):
         create_embedder('resnet')
+
+
+def test_bad_device_is_a_clear_error():
+    with pytest.raises(ValueError, match="invalid device 'gpu0'"):
+        create_embedder('mobilenetv2', device='gpu0')
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match='CUDA is not available'):
+            create_embedder('mobilenetv2', device='cuda')

@@ -59,7 +59,8 @@ def test_trained_model_beats_untrained(market, trained, tmp_path):
     dataset = load_dataset(market)
     config = default_config(num_classes=12, input_size=SIZE)
     save_checkpoint(tmp_path / 'untrained.pt', build_training_model(config), config, epoch=0)
-    untrained = evaluate_embedder(create_embedder('cnn', str(tmp_path / 'untrained.pt'), 'cpu'), dataset, progress=False)
+    untrained_embedder = create_embedder('cnn', str(tmp_path / 'untrained.pt'), 'cpu')
+    untrained = evaluate_embedder(untrained_embedder, dataset, progress=False)
     _, out = trained
     learned = evaluate_embedder(create_embedder('cnn', str(out / 'last.pt'), 'cpu'), dataset, progress=False)
     # Random conv features already capture colour, so the bar is clear but not trivial.

@@ -53,7 +53,10 @@ def resolve_device(device='auto'):
 
     if device in (None, 'auto'):
         return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
-    device = torch.device(device)
+    try:
+        device = torch.device(device)
+    except RuntimeError as exc:
+        raise ValueError(f'invalid device {device!r}: expected auto, cpu, cuda or cuda:N') from exc
     if device.type == 'cuda' and not torch.cuda.is_available():
         raise ValueError(f'device {device} requested but CUDA is not available')
     return device
@@ -62,8 +65,8 @@ def resolve_device(device='auto'):
 def fold_batch_norm(model):
     """Return an inference copy of ``model`` with BatchNorm folded into the preceding convolutions.
 
-    Exact up to rounding and about 1.5x faster on CPU for MobileNetV2; models that torch.fx
-    cannot trace are returned unchanged.
+    Exact up to rounding and faster on CPU (one convolution instead of convolution + BatchNorm);
+    models that torch.fx cannot trace are returned unchanged.
     """
     from torch.fx.experimental.optimization import fuse
 
@@ -142,7 +145,8 @@ class MobileNetV2Embedder(TorchEmbedder):
 
     name = 'mobilenetv2'
 
-    def __init__(self, weights=None, device='auto', input_size=MOBILENET_INPUT_SIZE, blocks=MOBILENET_BLOCKS, half=None):
+    def __init__(self, weights=None, device='auto', input_size=MOBILENET_INPUT_SIZE, blocks=MOBILENET_BLOCKS,
+                 half=None):
         from perception_deepsort.reid.mobilenet import load_mobilenet_v2
 
         model = load_mobilenet_v2(weights, blocks)
@@ -163,7 +167,8 @@ class CnnEmbedder(TorchEmbedder):
                 "or use embedder 'mobilenetv2' / 'histogram'"
             )
         model, config = load_descriptor(weights)
-        super().__init__(model, config['input_size'], config['feature_dim'], device, half, config['mean'], config['std'])
+        super().__init__(model, config['input_size'], config['feature_dim'], device, half,
+                         config['mean'], config['std'])
 
 
 class HistogramEmbedder(Embedder):

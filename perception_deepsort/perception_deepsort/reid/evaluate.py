@@ -56,13 +56,13 @@ def format_table(rows):
 
 def main(argv=None):
     """Command line entry point of perception-eval-reid."""
-    from perception_deepsort.reid.embedders import EMBEDDER_NAMES, create_embedder
+    from perception_deepsort.reid.embedders import create_embedder
 
     parser = argparse.ArgumentParser(description='Rank-1, rank-5 and mAP of a re-ID embedder on query/gallery.')
     parser.add_argument('--data', required=True, help='dataset root (Market-1501 layout or query/ + gallery/ folders)')
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument('--weights', help="checkpoint from perception-train-reid (uses embedder 'cnn')")
-    source.add_argument('--embedder', choices=EMBEDDER_NAMES[:-1], help='a built-in embedder')
+    source.add_argument('--embedder', choices=('mobilenetv2', 'histogram'), help='a built-in embedder')
     parser.add_argument('--device', default='auto', help='auto | cpu | cuda | cuda:N (default auto)')
     parser.add_argument('--batch-size', type=int, default=64, help='images per forward pass (default 64)')
     parser.add_argument('--json', metavar='FILE', help="also write the metrics as JSON ('-' for stdout)")

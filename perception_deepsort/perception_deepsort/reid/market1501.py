@@ -68,7 +68,8 @@ def read_market_split(folder, split):
     for name in _images(folder):
         parsed = parse_market_name(name)
         if parsed is None:
-            raise DatasetError(f'{os.path.join(folder, name)}: expected a Market-1501 name like 0001_c1s1_001051_00.jpg')
+            raise DatasetError(
+                f'{os.path.join(folder, name)}: expected a Market-1501 name like 0001_c1s1_001051_00.jpg')
         pid, camid = parsed
         if pid == JUNK_ID or (pid == DISTRACTOR_ID and split != 'gallery'):
             continue

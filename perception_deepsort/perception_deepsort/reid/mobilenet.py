@@ -79,7 +79,8 @@ def load_mobilenet_v2(path=None, blocks=19):
         raise ReidWeightsError(f'MobileNetV2 weights not found: {path} (expected {EXPECTED_FORMAT})') from exc
     except Exception as exc:  # torch raises several unrelated types for corrupt files
         reason = load_failure_reason(exc)
-        raise ReidWeightsError(f'cannot read MobileNetV2 weights {path}: {reason} (expected {EXPECTED_FORMAT})') from exc
+        raise ReidWeightsError(
+            f'cannot read MobileNetV2 weights {path}: {reason} (expected {EXPECTED_FORMAT})') from exc
     if not isinstance(state, dict):
         raise ReidWeightsError(f'{path} holds a {type(state).__name__}, expected {EXPECTED_FORMAT}')
     model = MobileNetV2Features(blocks)

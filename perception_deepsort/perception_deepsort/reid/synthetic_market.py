@@ -86,14 +86,17 @@ def render_person(look, camera, rng, size=(128, 64)):
     half_w = width * s * 0.3 * look['width'] * rng.uniform(0.9, 1.1)
 
     def y(frac):
+        """Pixel row at a fraction of the body height."""
         return int(top + frac * body_h)
 
     def x(frac):
+        """Pixel column at a multiple of the half body width from the centre."""
         return int(cx + frac * half_w)
 
     legs = rng.uniform(0.0, 0.45)  # stride: legs apart by a pose-dependent amount
     for side in (-1, 1):
-        cv2.line(canvas, (x(side * 0.45), y(0.55)), (x(side * (0.45 + legs)), y(0.95)), look['trousers'], int(0.4 * half_w))
+        cv2.line(canvas, (x(side * 0.45), y(0.55)), (x(side * (0.45 + legs)), y(0.95)), look['trousers'],
+                 int(0.4 * half_w))
         cv2.ellipse(canvas, (x(side * (0.5 + legs)), y(0.97)), (int(0.3 * half_w), int(0.1 * half_w)), 0, 0, 360,
                     look['shoes'], -1)
     _draw_shirt(canvas, look, x(-1), y(0.2), x(1), y(0.58))
