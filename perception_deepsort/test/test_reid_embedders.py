@@ -105,6 +105,13 @@ def test_boxes_outside_and_degenerate(embedders, frame, name):
     assert not features[2:].any()  # no pixels: zero rows, cosine distance 1 to everything
 
 
+def test_missing_or_wrong_image_is_a_clear_error(embedders):
+    with pytest.raises(ValueError, match="'histogram' needs an HxWx3 uint8 RGB image, got None"):
+        embedders['histogram'].embed(None, [[0, 0, 10, 10]])
+    with pytest.raises(ValueError, match='needs an HxWx3 uint8 RGB image'):
+        embedders['histogram'].embed(np.zeros((20, 20), np.uint8), [[0, 0, 10, 10]])
+
+
 def test_none_embedder_is_motion_only():
     embedder = create_embedder('none')
     assert embedder.needs_image is False and embedder.dim == 0 and embedder.name == 'none'

@@ -91,7 +91,11 @@ class Embedder:
         boxes = np.asarray(boxes_xyxy, dtype=np.float64).reshape(-1, 4)
         if len(boxes) == 0:
             return np.zeros((0, self.dim), dtype=np.float32)
-        crops, valid = crop_and_resize(np.ascontiguousarray(image_rgb), boxes, self.input_size)
+        image = np.asarray(image_rgb) if image_rgb is not None else None
+        if image is None or image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+            shape = None if image is None else (image.shape, image.dtype)
+            raise ValueError(f'embedder {self.name!r} needs an HxWx3 uint8 RGB image, got {shape}')
+        crops, valid = crop_and_resize(np.ascontiguousarray(image), boxes, self.input_size)
         return self._finish(crops, valid)
 
     def embed_crops(self, crops_rgb):
