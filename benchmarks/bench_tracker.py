@@ -64,35 +64,36 @@ def time_tracker(make_adapter, inputs, warmup=10):
 
 
 def speed_worker(args):
-    """Subprocess body: pin to one core, time ours and deep-sort-realtime, print JSON."""
+    """Subprocess body: pin to one core, time ours and deep-sort-realtime per object count, print JSON."""
     os.sched_setaffinity(0, {args.core})
     import torch
     torch.set_num_threads(1)
     from perception_deepsort.config import TrackerConfig
     from tracker_baselines import DeepSortRealtimeAdapter, OursAdapter
 
-    inputs = make_speed_inputs(args.objects, args.frames, args.dim)
     result = {}
-    for name, factory in (('ours', lambda: OursAdapter(TrackerConfig())),
-                          ('ours_paper', lambda: OursAdapter(paper_config())),
-                          ('deep_sort_realtime', lambda: DeepSortRealtimeAdapter(min_score=0.0))):
-        result[name] = time_tracker(factory, inputs)
+    for n in args.objects:
+        inputs = make_speed_inputs(n, args.frames, args.dim)
+        row = {}
+        for name, factory in (('ours', lambda: OursAdapter(TrackerConfig())),
+                              ('ours_paper', lambda: OursAdapter(paper_config())),
+                              ('deep_sort_realtime', lambda: DeepSortRealtimeAdapter(min_score=0.0))):
+            row[name] = time_tracker(factory, inputs)
+        row['speedup'] = row['ours'] / row['deep_sort_realtime']
+        result[n] = row
     print(json.dumps(result))
 
 
 def run_speed(objects_list, frames, dim):
-    """Tracker-only frames/s per object count, each measured in a one-core subprocess."""
+    """Tracker-only frames/s per object count, measured in a subprocess pinned to one core."""
     core = sorted(os.sched_getaffinity(0))[-1]
     env = {**os.environ, 'OMP_NUM_THREADS': '1', 'MKL_NUM_THREADS': '1', 'OPENBLAS_NUM_THREADS': '1'}
-    rows = {}
-    for n in objects_list:
-        cmd = [sys.executable, os.path.abspath(__file__), '--speed-worker', '--objects', str(n),
-               '--frames', str(frames), '--dim', str(dim), '--core', str(core)]
-        out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True, cwd=HERE)
-        rows[n] = json.loads(out.stdout.strip().splitlines()[-1])
-        rows[n]['speedup'] = rows[n]['ours'] / rows[n]['deep_sort_realtime']
-        print(f'  {n} objects: ours {rows[n]["ours"]:.0f} fps, deep-sort-realtime '
-              f'{rows[n]["deep_sort_realtime"]:.0f} fps', flush=True)
+    cmd = [sys.executable, os.path.abspath(__file__), '--speed-worker', '--objects', *map(str, objects_list),
+           '--frames', str(frames), '--dim', str(dim), '--core', str(core)]
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True, cwd=HERE)
+    rows = {int(n): row for n, row in json.loads(out.stdout.strip().splitlines()[-1]).items()}
+    for n, row in rows.items():
+        print(f'  {n} objects: ours {row["ours"]:.0f} fps, deep-sort-realtime {row["deep_sort_realtime"]:.0f} fps')
     return rows
 
 
@@ -282,7 +283,7 @@ def main(argv=None):
     parser.add_argument('--seeds', type=int, nargs='+', default=[1, 2, 3], help='sequence seeds per camera mode')
     parser.add_argument('--dim', type=int, default=128, help='embedding size for the speed test')
     parser.add_argument('--speed-worker', action='store_true', help=argparse.SUPPRESS)
-    parser.add_argument('--objects', type=int, default=50, help=argparse.SUPPRESS)
+    parser.add_argument('--objects', type=int, nargs='+', default=[50], help=argparse.SUPPRESS)
     parser.add_argument('--frames', type=int, default=300, help=argparse.SUPPRESS)
     parser.add_argument('--core', type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

@@ -52,7 +52,8 @@ def test_frames_are_read_only_when_needed(seq_root, tmp_path):
     proc = _run('--seq-dir', no_images, '--out', tmp_path / 'a.txt', '--config', config)
     assert proc.returncode == 0, proc.stderr
     assert len(io.load_table(str(tmp_path / 'a.txt'))) > 40
-    proc = _run('--seq-dir', no_images, '--out', tmp_path / 'b.txt', '--embedder', 'histogram')
+    config.write_text('camera_motion: true\nembedder: none\n')  # camera motion needs the frames
+    proc = _run('--seq-dir', no_images, '--out', tmp_path / 'b.txt', '--config', config)
     assert proc.returncode == 2 and '000001.jpg' in proc.stderr and 'Traceback' not in proc.stderr
 
 
