@@ -147,10 +147,12 @@ def train(data, out, epochs=30, batch_size=64, lr=1e-3, weight_decay=1e-4, resum
         row['seconds'] = time.perf_counter() - started
         history.append(row)
         tqdm.write(' '.join(f'{k}={v:.4f}' if isinstance(v, float) else f'{k}={v}' for k, v in row.items()))
-        # Best by mAP when evaluated, else by training accuracy.
-        score = row.get('mAP', accuracy)
-        is_best = score > best_score
-        best_score = max(best_score, score)
+        # Best by query/gallery mAP when the dataset has that split (only evaluated epochs
+        # compete), else by training accuracy.
+        score = row.get('mAP') if dataset.has_eval else accuracy
+        is_best = score is not None and score > best_score
+        if is_best:
+            best_score = score
         extra = {'history': history, 'best_score': best_score, 'class_ids': [str(p) for p in pids]}
         save_checkpoint(paths['last'], model, config, epoch, optimizer, **extra)
         if is_best:
