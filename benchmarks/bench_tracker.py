@@ -15,7 +15,6 @@ taken on a shared machine are noisy: compare rows of the same run.
 """
 
 import argparse
-import dataclasses
 import json
 import os
 import platform

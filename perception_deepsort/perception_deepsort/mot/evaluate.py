@@ -15,7 +15,7 @@ import json
 import os
 import sys
 import tempfile
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import motmetrics as mm
 import numpy as np
@@ -109,7 +109,7 @@ def evaluate(pairs: Dict[str, Tuple[str, str]], iou: float = 0.5) -> Dict[str, D
     return table
 
 
-def pair_results(gt_root: str, results: str, names: List[str] = None) -> Dict[str, Tuple[str, str]]:
+def pair_results(gt_root: str, results: str, names: Optional[List[str]] = None) -> Dict[str, Tuple[str, str]]:
     """Match sequences under ``gt_root`` with results: one file for one sequence, or ``RESULTS/<seq>.txt``."""
     seqs = io.find_sequences(gt_root)
     if names:

@@ -34,7 +34,8 @@ class SeqInfo:
 
 @dataclass
 class FrameBoxes:
-    """Boxes of one frame: ``boxes (N,4) xyxy float32``, ``scores (N,)``, ``ids (N,) int64``."""
+    """Rows of one frame: boxes (N, 4) xyxy float32, scores (the considered flag for ground truth),
+    ids (-1 for detections), class ids (0 when the file has none) and visibility (1 when absent)."""
 
     boxes: np.ndarray
     scores: np.ndarray

@@ -16,7 +16,7 @@ person-like poster that fires now and then; detections are shuffled per frame.
 import argparse
 import os
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import List, Optional, Tuple
 
 import cv2
@@ -72,7 +72,7 @@ class Person:
     backpack: Optional[Tuple[int, int, int]]
     phase: float = 0.0
     pause: int = 0
-    gait: float = field(default=0.0)
+    gait: float = 0.0
 
 
 def person_height(cfg: SceneConfig, foot_y: float, scale: float) -> float:
@@ -112,7 +112,11 @@ def _draw_person(canvas: np.ndarray, cfg: SceneConfig, p: Person, cam: Tuple[int
     cx, fy = p.x - cam[0], p.y - cam[1]
     top = fy - h
     swing = np.sin(p.phase) * (0.0 if p.pause else 0.11 * h)
-    col = (lambda c: label) if label is not None else (lambda c: c)  # noqa: E731
+
+    def col(colour):
+        """The part's colour, or the silhouette label when drawing a label map."""
+        return colour if label is None else label
+
     th = max(2, int(round(0.085 * h)))
     hip = (int(cx), int(top + 0.55 * h))
     # Legs and shoes.
