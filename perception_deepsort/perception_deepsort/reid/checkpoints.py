@@ -8,8 +8,6 @@ A checkpoint is ``torch.save({'state_dict', 'config', 'epoch', 'optimizer', ...}
 import os
 import pickle
 
-import torch
-
 CHECKPOINT_FORMAT = (
     "a perception-train-reid checkpoint: torch.save({'state_dict': ..., 'config': {'arch': 'reidnet', "
     "'input_size': [128, 64], 'feature_dim': 128, 'num_classes': N, 'mean': [...], 'std': [...]}, ...})"
@@ -45,6 +43,8 @@ def default_config(num_classes, feature_dim=128, input_size=(128, 64)):
 
 def save_checkpoint(path, model, config, epoch, optimizer=None, **extra):
     """Write a checkpoint atomically (a crash mid-write never destroys the previous file)."""
+    import torch  # here, so that importing the embedders for 'histogram'/'none' stays torch-free
+
     payload = {
         'state_dict': model.state_dict(),
         'config': dict(config),
@@ -59,6 +59,8 @@ def save_checkpoint(path, model, config, epoch, optimizer=None, **extra):
 
 def load_checkpoint(path, map_location='cpu'):
     """Read and validate a checkpoint; raise ReidWeightsError naming the path otherwise."""
+    import torch
+
     path = str(path)
     if not os.path.isfile(path):
         raise ReidWeightsError(f're-ID checkpoint not found: {path} (expected {CHECKPOINT_FORMAT})')
