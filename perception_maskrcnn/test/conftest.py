@@ -19,9 +19,9 @@ if not hasattr(sys.modules.get('perception_maskrcnn'), '__file__') or \
 os.environ.setdefault('YOLO_OFFLINE', '1')
 
 # A run small enough for a few CPU minutes that still learns the synthetic shapes well.
-SYNTHETIC_DATA = dict(train=64, val=16, width=128, height=128, seed=0)
-SYNTHETIC_TRAINING = ['--lite', '--epochs', '8', '--batch-size', '4', '--lr', '0.02', '--warmup-iters', '20',
-                      '--min-size', '128', '--max-size', '128', '--box-batch-size', '64', '--workers', '0',
+SYNTHETIC_DATA = dict(train=64, val=16, width=96, height=96, seed=0)
+SYNTHETIC_TRAINING = ['--lite', '--epochs', '12', '--batch-size', '4', '--lr', '0.02', '--warmup-iters', '20',
+                      '--min-size', '96', '--max-size', '96', '--box-batch-size', '64', '--workers', '0',
                       '--device', 'cpu', '--seed', '0']
 
 
