@@ -23,7 +23,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import rclpy
 from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import Image
 from vision_msgs.msg import Detection2D, Detection2DArray, ObjectHypothesisWithPose

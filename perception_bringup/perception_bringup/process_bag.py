@@ -22,12 +22,12 @@ from perception_bringup import bag_io, graph_spec, node_config
 from perception_bringup.cli import UserError, user_errors
 from perception_bringup.outputs import AnnotatedVideo, TracksTable, write_summary
 from perception_deepsort.pipeline import DeepSort
+from perception_deepsort.track_drawing import TrackDrawer
 from perception_deepsort.track_conversions import confirmed_detections, stamp_to_ns, tracks_to_msg
 from perception_deepsort.tracker_node import build_embedder
 from perception_maskrcnn.image_conversion import (ImageConversionError, array_to_image,
                                                   compressed_to_rgb, image_to_rgb)
 from perception_maskrcnn.ros_conversions import detections_to_msgs, msgs_to_detections
-from perception_maskrcnn.visualization import color_for, draw_instances
 
 PROG = 'perception-process-bag'
 DECODERS = {'sensor_msgs/msg/Image': image_to_rgb, 'sensor_msgs/msg/CompressedImage': compressed_to_rgb}
@@ -81,38 +81,12 @@ def image_connection(reader, topic):
     return images[0]
 
 
-class Trails:
-    """Recent box centres of the live tracks, for the annotated image (as the tracker node draws)."""
-
-    def __init__(self, length):
-        self.length, self.points = length, {}
-
-    def update(self, tracks):
-        """Append this frame's centres; forget tracks that are gone."""
-        self.points = {t.track_id: self.points.get(t.track_id, collections.deque(maxlen=self.length))
-                       for t in tracks}
-        for t in tracks:
-            self.points[t.track_id].append(((t.box[0] + t.box[2]) / 2, (t.box[1] + t.box[3]) / 2))
-
-
-def annotate(image, tracks, dets, trails):
-    """Confirmed tracks drawn like the tracker node's `tracks/image`."""
-    shown = [t for t in tracks if t.state == 'confirmed']
-    matched = [dets.masks is not None and t.detection_index >= 0 for t in shown]
-    return draw_instances(
-        image, [t.box for t in shown], [f'{dets.class_names[t.class_id]} #{t.track_id}' for t in shown],
-        [color_for(t.track_id) for t in shown],
-        [dets.masks[t.detection_index] if m else None for t, m in zip(shown, matched)],
-        [dets.mask_origins[t.detection_index] if m else (0, 0) for t, m in zip(shown, matched)],
-        [trails.points[t.track_id] for t in shown])
-
-
 class FrameProcessor:
     """One frame: image message -> detector -> messages -> tracker -> messages and drawings."""
 
     def __init__(self, detector, tracker):
         self.detector, self.tracker = detector, tracker
-        self.trails = Trails(TRAIL_LENGTH)
+        self.drawer = TrackDrawer(TRAIL_LENGTH)
         self.class_names = []
         self.counts = collections.Counter(frames=0, detections=0, rejected_images=0)
 
@@ -133,8 +107,8 @@ class FrameProcessor:
         tracks = self.tracker.update(dets.boxes, dets.scores, dets.class_ids,
                                      stamp_to_ns(header.stamp) * 1e-9, image=image, masks=dets.masks,
                                      mask_origins=dets.mask_origins)
-        self.trails.update(tracks)
-        annotated = annotate(image, tracks, dets, self.trails)
+        self.drawer.update(tracks)
+        annotated = self.drawer.draw(image, tracks, dets)
         self.counts['frames'] += 1
         self.counts['detections'] += len(det_msg.detections)
         return {'/detections': det_msg, '/detections/masks': mask_msg,

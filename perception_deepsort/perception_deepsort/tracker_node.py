@@ -11,7 +11,6 @@ import collections
 import dataclasses
 import time
 
-import numpy as np
 from perception_msgs.msg import InstanceMaskArray, TrackedObjectArray
 from rclpy.clock import Clock, ClockType
 from rclpy.node import Node
@@ -21,12 +20,12 @@ from vision_msgs.msg import Detection2DArray
 from perception_deepsort.config import TrackerConfig
 from perception_deepsort.pipeline import DeepSort
 from perception_deepsort.stamp_sync import StampSync
+from perception_deepsort.track_drawing import TrackDrawer
 from perception_deepsort.track_conversions import confirmed_detections, stamp_to_ns, tracks_to_msg
 from perception_maskrcnn.image_conversion import ImageConversionError, array_to_image, image_to_rgb
 from perception_maskrcnn.node_main import run_node
 from perception_maskrcnn.node_params import OUTPUT_QOS, ParamSpec, declare_parameters, input_qos
 from perception_maskrcnn.ros_conversions import msgs_to_detections
-from perception_maskrcnn.visualization import color_for, draw_instances
 
 NODE_NAME = 'tracker_node'
 WARN_PERIOD_S = 5.0  # rclpy throttles per call site: each kind of warning at most this often
@@ -82,7 +81,7 @@ class TrackerNode(Node):
                                           duplicate_stamps=0, resets=0)
         self._class_names: list[str] = []
         self._last_stamp: int | None = None
-        self._trails: dict[int, collections.deque] = {}
+        self._drawer = TrackDrawer(self.params['trail_length'])
         want_image = self.tracker.needs_image or self.params['publish_annotated']
         self._sync = StampSync(('image', 'masks') if want_image else ('masks',),
                                self.params['sync_buffer'], self.params['sync_timeout_s'])
@@ -140,7 +139,7 @@ class TrackerNode(Node):
             return False
         if last is not None and stamp < last:
             self.counts['resets'] += 1
-            self._trails.clear()
+            self._drawer.reset()
             self.get_logger().warning(f'stamp went backwards by {(last - stamp) * 1e-9:.3f} s '
                                       '(bag looped or clock reset): resetting the tracker')
         return True
@@ -201,39 +200,14 @@ class TrackerNode(Node):
         header = det_msg.header
         self._pub_tracks.publish(tracks_to_msg(tracks, header, self._class_names, masks_msg))
         self._pub_detections.publish(confirmed_detections(tracks, header, self._class_names))
-        self._update_trails(tracks)
+        self._drawer.update(tracks)
         if self._pub_image is not None and image is not None:
-            annotated = self._annotate(image, tracks, dets)
+            annotated = self._drawer.draw(image, tracks, dets)
             self._pub_image.publish(array_to_image(annotated, 'rgb8', header))
 
     def _rejected_detections(self) -> int:
         """Detections the tracker has refused so far (NaN, empty, outside the image)."""
         return sum(v for k, v in self.tracker.stats.items() if k.startswith('rejected_'))
-
-    def _update_trails(self, tracks) -> None:
-        """Remember recent box centres of live tracks; forget the dead ones."""
-        live = {}
-        for t in tracks:
-            trail = self._trails.get(t.track_id)
-            if trail is None:
-                trail = collections.deque(maxlen=max(self.params['trail_length'], 1))
-            trail.append(((t.box[0] + t.box[2]) / 2, (t.box[1] + t.box[3]) / 2))
-            live[t.track_id] = trail
-        self._trails = live
-
-    def _annotate(self, image: np.ndarray, tracks, dets) -> np.ndarray:
-        """Confirmed tracks drawn on the frame: tinted masks, boxes, 'class #id', trails."""
-        shown = [t for t in tracks if t.state == 'confirmed']
-        masks, origins = [], []
-        for t in shown:
-            has_mask = dets.masks is not None and t.detection_index >= 0
-            masks.append(dets.masks[t.detection_index] if has_mask else None)
-            origins.append(dets.mask_origins[t.detection_index] if has_mask else (0, 0))
-        with_trails = self.params['trail_length'] > 0
-        trails = [self._trails[t.track_id] if with_trails else None for t in shown]
-        return draw_instances(image, [t.box for t in shown],
-                              [f'{self._class_names[t.class_id]} #{t.track_id}' for t in shown],
-                              [color_for(t.track_id) for t in shown], masks, origins, trails)
 
     def _log_counts(self) -> None:
         """Periodic diagnostics line: node, matcher and tracker counters."""
