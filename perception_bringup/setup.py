@@ -1,3 +1,5 @@
+from glob import glob
+
 from setuptools import find_packages, setup
 
 package_name = 'perception_bringup'
@@ -9,6 +11,11 @@ setup(
     data_files=[
         ('share/ament_index/resource_index/packages', ['resource/' + package_name]),
         ('share/' + package_name, ['package.xml']),
+        # The workspace-level bring-up files, so `ros2 launch perception_bringup
+        # tracking.launch.py` works from an installed (non-symlink) tree too.
+        ('share/' + package_name + '/launch', glob('../launch/*.launch.py')),
+        ('share/' + package_name + '/config', glob('../config/*.yaml') + glob('../config/*.rviz')
+         + glob('../config/*.xml')),
     ],
     install_requires=['setuptools'],
     zip_safe=True,

@@ -12,12 +12,13 @@ import subprocess
 import threading
 import time
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from perception_msgs.msg import TrackedObject, TrackedObjectArray
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 
-from perception_bringup import graph_spec, vtest
+from perception_bringup import vtest
 from perception_bringup.testing import START_S, assert_no_traceback, people_bag, write_people_config
 from perception_maskrcnn.ros_testing import close_test_node, make_test_node
 
@@ -74,7 +75,7 @@ def test_tracks_keep_their_ids_through_the_node_graph_and_ctrl_c_is_clean(tmp_pa
 @pytest.mark.slow  # about 90 s on a shared 2-core machine: node start-up dominates
 def test_demo_runs_end_to_end_and_writes_every_output(tmp_path):
     try:
-        video = vtest.vtest_video(graph_spec.REPO_ROOT / '.cache')
+        video = vtest.vtest_video(Path(__file__).resolve().parents[1] / '.cache')
     except Exception as exc:  # noqa: BLE001 - any failure to obtain the footage is a skip reason
         pytest.skip(f'vtest.avi cannot be obtained here (opencv-doc via apt): {exc}')
     demo = subprocess.run(['perception-demo', '--video', str(video), '--max-frames', '20',

@@ -46,7 +46,7 @@ def parse_args(argv=None):
     parser.add_argument('--max-frames', type=int, default=None, help='use only the first N frames')
     parser.add_argument('--rate', type=float, default=None,
                         help='playback rate (default: measured so the detector keeps up)')
-    parser.add_argument('--cache-dir', type=Path, default=graph_spec.REPO_ROOT / '.cache',
+    parser.add_argument('--cache-dir', type=Path, default=Path('.cache'),
                         help='where the fetched video is kept')
     args = parser.parse_args(argv)
     args.image_topic = IMAGE_TOPIC

@@ -6,9 +6,18 @@ and parameter overrides on top of the YAML parameter file.
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# Symlink-installed: this file resolves into the source tree, whose root holds config/ and launch/.
-REPO_ROOT = Path(__file__).resolve().parents[2]
-CONFIG_DIR = REPO_ROOT / 'config'
+
+
+def _config_dir() -> Path:
+    """config/ of the source tree (symlink install, tests) or else of the installed share folder."""
+    source = Path(__file__).resolve().parents[2] / 'config'
+    if source.is_dir():
+        return source
+    from ament_index_python.packages import get_package_share_directory  # plain install
+    return Path(get_package_share_directory('perception_bringup')) / 'config'
+
+
+CONFIG_DIR = _config_dir()
 DEFAULT_CONFIG = CONFIG_DIR / 'tracking.yaml'
 RVIZ_CONFIG = CONFIG_DIR / 'tracking.rviz'
 DEFAULT_IMAGE_TOPIC = '/camera/image_raw'
