@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import math
 import random
 import sys
@@ -27,7 +26,6 @@ from ..backends.weights import WeightsError, existing_file, load_torch_file
 from .dataset import CocoInstances, collate
 from .plots import plot_losses
 
-LOG = logging.getLogger(__name__)
 # Heads whose shape depends on the number of classes: re-initialised when fine-tuning.
 CLASS_HEADS = ('roi_heads.box_predictor.', 'roi_heads.mask_predictor.mask_fcn_logits.')
 BACKBONE_LAYERS = ('layer4', 'layer3', 'layer2', 'layer1', 'conv1')
@@ -228,7 +226,6 @@ def parse_args(argv=None):
 
 def main(argv=None) -> int:
     """Entry point: train and report where the run went; user errors exit 2 without a traceback."""
-    logging.basicConfig(level=logging.INFO, format='%(levelname)s %(message)s')
     args = parse_args(argv)
     try:
         out = train(args)
