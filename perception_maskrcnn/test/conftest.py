@@ -1,19 +1,9 @@
 """Fixtures shared by the perception_maskrcnn tests: offline ultralytics, a trained synthetic checkpoint."""
-import importlib
 import os
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-
-# pytest's importlib mode names this module perception_maskrcnn.test.conftest and, finding no
-# perception_maskrcnn in sys.modules, registers the source folder as an empty namespace package
-# that shadows the real one. Put the installed package back before any test imports from it.
-if not hasattr(sys.modules.get('perception_maskrcnn'), '__file__') or \
-        sys.modules['perception_maskrcnn'].__file__ is None:
-    sys.modules.pop('perception_maskrcnn', None)
-    importlib.import_module('perception_maskrcnn')
 
 # ultralytics must never touch the network in tests (it reads these at import time).
 os.environ.setdefault('YOLO_OFFLINE', '1')

@@ -1,4 +1,4 @@
-"""Read and write MOTChallenge sequence folders (the only place that converts xywh <-> xyxy).
+"""Read and write MOTChallenge sequence folders (rows and box conversion: perception_maskrcnn.mot_rows).
 
 Layout: ``SEQ/seqinfo.ini``, ``SEQ/img1/000001.jpg ...``, ``SEQ/det/det.txt``
 (``frame,-1,x,y,w,h,score,...``), ``SEQ/gt/gt.txt``
@@ -13,6 +13,10 @@ from typing import Dict, Iterator, List, Optional, Tuple
 
 import cv2
 import numpy as np
+
+# Row writing and box conversion sit below both packages (perception-detect writes det files too).
+from perception_maskrcnn.mot_rows import (write_detections, write_results, write_rows,  # noqa: F401
+                                          xywh_to_xyxy, xyxy_to_xywh)
 
 
 class MotFormatError(ValueError):
@@ -42,18 +46,6 @@ class FrameBoxes:
     ids: np.ndarray
     class_ids: np.ndarray
     visibility: np.ndarray
-
-
-def xywh_to_xyxy(xywh: np.ndarray) -> np.ndarray:
-    """Convert top-left/width/height boxes to corner boxes."""
-    xywh = np.asarray(xywh, dtype=np.float64).reshape(-1, 4)
-    return np.concatenate([xywh[:, :2], xywh[:, :2] + xywh[:, 2:]], axis=1)
-
-
-def xyxy_to_xywh(xyxy: np.ndarray) -> np.ndarray:
-    """Convert corner boxes to top-left/width/height boxes."""
-    xyxy = np.asarray(xyxy, dtype=np.float64).reshape(-1, 4)
-    return np.concatenate([xyxy[:, :2], xyxy[:, 2:] - xyxy[:, :2]], axis=1)
 
 
 def read_seqinfo(seq_dir: str) -> SeqInfo:
@@ -144,35 +136,6 @@ def read_ground_truth(seq_dir: str, num_frames: Optional[int] = None) -> List[Fr
     if num_frames is None:
         num_frames = read_seqinfo(seq_dir).length
     return group_by_frame(load_table(os.path.join(seq_dir, 'gt', 'gt.txt'), min_columns=6), num_frames)
-
-
-def _format_rows(frames, ids, boxes_xyxy, tail: np.ndarray) -> List[str]:
-    """Format MOT rows: frame, id, x, y, w, h, then the tail columns."""
-    xywh = xyxy_to_xywh(boxes_xyxy)
-    lines = []
-    for f, i, b, t in zip(frames, ids, xywh, tail):
-        tail_txt = ','.join(f'{v:g}' if float(v).is_integer() else f'{v:.4f}' for v in t)
-        lines.append(f'{int(f)},{int(i)},{b[0]:.2f},{b[1]:.2f},{b[2]:.2f},{b[3]:.2f},{tail_txt}\n')
-    return lines
-
-
-def write_rows(path: str, frames, ids, boxes_xyxy, tail) -> None:
-    """Write MOT rows (frame, id, xywh from xyxy, tail columns) to ``path``, creating folders."""
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tail = np.asarray(tail, dtype=np.float64).reshape(len(frames), -1)
-    with open(path, 'w', encoding='utf8') as f:
-        f.writelines(_format_rows(frames, ids, boxes_xyxy, tail))
-
-
-def write_results(path: str, frames, ids, boxes_xyxy, scores) -> None:
-    """Write tracker results ``frame,id,x,y,w,h,conf,-1,-1,-1``."""
-    scores = np.asarray(scores, dtype=np.float64).reshape(-1, 1)
-    write_rows(path, frames, ids, boxes_xyxy, np.hstack([scores, -np.ones((len(scores), 3))]))
-
-
-def write_detections(path: str, frames, boxes_xyxy, scores) -> None:
-    """Write a detection file ``frame,-1,x,y,w,h,score,-1,-1,-1``."""
-    write_results(path, frames, -np.ones(len(frames)), boxes_xyxy, scores)
 
 
 def write_ground_truth(path: str, frames, ids, boxes_xyxy, visibility, considered=None, classes=None) -> None:

@@ -17,6 +17,7 @@ import numpy as np
 from tqdm import tqdm
 
 from ..backends import BACKENDS, WeightsError, create_detector
+from ..mot_rows import write_detections
 from ..visualization import color_for, draw_instances
 
 IMAGE_SUFFIXES = {'.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff'}
@@ -69,9 +70,6 @@ def save_masks(path: Path, detections) -> None:
 
 def run(args) -> int:
     """Detect on every frame; returns the number of frames processed."""
-    # Import here: perception_deepsort owns the MOTChallenge format (docs/ARCHITECTURE.md).
-    from perception_deepsort.mot.io import write_detections
-
     count, fps, frames = open_frames(args.input)
     detector = create_detector(args.backend, weights=args.weights, device=args.device,
                                score_threshold=args.score_threshold, classes=args.classes,
