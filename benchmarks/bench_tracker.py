@@ -101,8 +101,7 @@ def run_speed(objects_list, frames, dim):
 def paper_config(**changes):
     """DeepSORT as published: appearance cascade, no extensions."""
     from perception_deepsort.config import TrackerConfig
-    base = dict(time_based=False, camera_motion=False, low_score_pass=False, class_aware=False)
-    return TrackerConfig(**{**base, **changes})
+    return TrackerConfig.paper(**changes)
 
 
 def variants():
@@ -117,6 +116,11 @@ def variants():
         'ours: paper + camera-motion compensation': lambda: OursAdapter(paper_config(camera_motion=True)),
         'ours: paper + low-score second pass': lambda: OursAdapter(paper_config(low_score_pass=True)),
         'ours: paper + class-aware': lambda: OursAdapter(paper_config(class_aware=True)),
+        'ours: paper + IoU-fused cascade cost (iou_min, max_iou_distance 0.5)': lambda: OursAdapter(
+            paper_config(cascade_cost='iou_min', max_iou_distance=0.5)),
+        'ours: paper + lambda-fused cascade cost (0.5)': lambda: OursAdapter(paper_config(cascade_cost='fused')),
+        'ours: paper + EMA features (0.9)': lambda: OursAdapter(paper_config(feature_ema=0.9)),
+        'ours: paper + NSA Kalman': lambda: OursAdapter(paper_config(nsa_kalman=True)),
         'ours: default (all extensions)': lambda: OursAdapter(TrackerConfig()),
         'deep-sort-realtime (same embeddings)': lambda: DeepSortRealtimeAdapter(),
         'boxmot ByteTrack': lambda: BoxmotAdapter('ByteTrack', frame_rate=30),
@@ -294,7 +298,7 @@ def main(argv=None):
         speed_objects, speed_frames, embedder = [10, 50], 20, 'histogram'
         seeds, frames, objects, size = args.seeds[:1], 20, 5, (320, 240)
     else:
-        speed_objects, speed_frames, embedder = [10, 50, 200], 300, DEFAULT_EMBEDDER
+        speed_objects, speed_frames, embedder = [10, 50, 200], 150, DEFAULT_EMBEDDER
         seeds, frames, objects, size = args.seeds, 300, 15, (640, 480)
     if args.out is None:
         args.out = (os.path.join(tempfile.gettempdir(), 'bench_tracker_quick.json') if args.quick

@@ -60,19 +60,26 @@ class KalmanFilter:
         process_noise = steps * self._variances(means[:, 3], self._process_std)
         return means @ motion.T, _add_to_diagonals(motion @ covs @ motion.T, process_noise)
 
-    def project(self, means: np.ndarray, covs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Measurement-space means (T, 4) and innovation covariances (T, 4, 4)."""
-        projected = _add_to_diagonals(covs[:, :NDIM, :NDIM].copy(),
-                                      self._variances(means[:, 3], self._measurement_std))
+    def project(self, means: np.ndarray, covs: np.ndarray,
+                noise_scale: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Measurement-space means (T, 4) and innovation covariances (T, 4, 4).
+
+        noise_scale (T,) multiplies each track's measurement noise std (NSA Kalman).
+        """
+        noise = self._variances(means[:, 3], self._measurement_std)
+        if noise_scale is not None:
+            noise = noise * np.asarray(noise_scale, dtype=np.float64)[:, None] ** 2
+        projected = _add_to_diagonals(covs[:, :NDIM, :NDIM].copy(), noise)
         return means[:, :NDIM], projected
 
-    def innovation(self, means: np.ndarray, covs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def innovation(self, means: np.ndarray, covs: np.ndarray,
+                   noise_scale: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Projected means (T, 4) and inverse innovation covariances (T, 4, 4).
 
         Computed once per frame and shared by gating and update (4x4 SPD inverses are exact
         enough here and cheaper than repeated solves).
         """
-        projected_means, innovation_covs = self.project(means, covs)
+        projected_means, innovation_covs = self.project(means, covs, noise_scale)
         return projected_means, np.linalg.inv(innovation_covs)
 
     def update(self, means: np.ndarray, covs: np.ndarray, measurements: np.ndarray,

@@ -20,10 +20,12 @@ def normalize(features: np.ndarray) -> np.ndarray:
 
 
 class FeatureGallery:
-    """Bounded per-track galleries of recent appearance features, one row per track."""
+    """Bounded per-track galleries of recent appearance features (or their EMA), one per track."""
 
-    def __init__(self, budget: int):
-        self.budget = budget
+    def __init__(self, budget: int, ema: float = 0.0):
+        # With ema > 0 each row holds one running average (StrongSORT) instead of a ring buffer.
+        self.budget = 1 if ema > 0.0 else budget
+        self.ema = ema
         self.clear()
 
     def clear(self) -> None:
@@ -70,6 +72,10 @@ class FeatureGallery:
             self._features = np.zeros((len(self._count), self.budget, features.shape[1]),
                                       dtype=np.float32)
         self._check_dim(features)
+        if self.ema > 0.0:
+            old = self._features[rows, 0]
+            blended = normalize(self.ema * old + (1.0 - self.ema) * features)
+            features = np.where(self._count[rows, None] > 0, blended, features)
         self._features[rows, self._count[rows] % self.budget] = features
         self._count[rows] += 1
 

@@ -22,7 +22,7 @@ class TrackSet:
     ARRAYS = ('ids', 'means', 'covs', 'class_ids', 'scores', 'hits', 'age',
               'frames_since_update', 'last_update_time', 'states', 'detection_index')
 
-    def __init__(self, budget: int):
+    def __init__(self, budget: int, feature_ema: float = 0.0):
         self.ids = np.zeros(0, dtype=np.int64)
         self.means = np.zeros((0, 8))
         self.covs = np.zeros((0, 8, 8))
@@ -36,7 +36,7 @@ class TrackSet:
         self.detection_index = np.zeros(0, dtype=np.int64)  # -1 when not matched this frame
         self.masks: list = []  # last matched mask window per track, or None
         self.mask_origins: list = []
-        self.gallery = FeatureGallery(budget)  # row i = appearance gallery of track i
+        self.gallery = FeatureGallery(budget, feature_ema)  # row i = appearance gallery of track i
 
     def __len__(self) -> int:
         """Number of live tracks."""

@@ -4,7 +4,8 @@ Association per frame:
 1. matching cascade over confirmed tracks, most recently seen first: appearance cost (smallest
    cosine distance to the track gallery) where the detection is inside the track's motion gate
    (squared Mahalanobis distance <= chi-square 95%); motion-only mode uses the Mahalanobis
-   distance itself as the cost;
+   distance itself as the cost; config.cascade_cost may instead fuse motion into it
+   ('fused': the paper's lambda mix, 'iou_min': BoT-SORT's min(1 - IoU, cosine));
 2. IoU matching of tentative tracks and tracks missed for exactly one frame;
 3. optional ByteTrack-style pass: confirmed tracks still unmatched against low-score
    detections, by IoU; such detections never start tracks and never enter a gallery.
@@ -33,12 +34,12 @@ class Tracker:
     def __init__(self, config: TrackerConfig):
         self.config = config
         self.kf = KalmanFilter(config.std_weight_position, config.std_weight_velocity)
-        self.tracks = TrackSet(config.nn_budget)
+        self.tracks = TrackSet(config.nn_budget, config.feature_ema)
         self._next_id = 1
 
     def reset(self, restart_ids: bool = False) -> None:
         """Drop every track and gallery; ids keep increasing unless restart_ids."""
-        self.tracks = TrackSet(self.config.nn_budget)
+        self.tracks = TrackSet(self.config.nn_budget, self.config.feature_ema)
         if restart_ids:
             self._next_id = 1
 
@@ -95,9 +96,21 @@ class Tracker:
         t, cfg = self.tracks, self.config
         mahalanobis = squared_mahalanobis(*_rows_of(innovation, rows), dets.xyah)
         gate = (mahalanobis <= cfg.gating_threshold) & self._same_class(rows, dets)
-        if cfg.use_appearance and dets.features is not None:
-            return self._appearance_cost(rows, dets.features, gate), cfg.max_cosine_distance
-        return np.where(gate, mahalanobis, np.inf), cfg.gating_threshold
+        if not (cfg.use_appearance and dets.features is not None):
+            return np.where(gate, mahalanobis, np.inf), cfg.gating_threshold
+        cosine = self._appearance_cost(rows, dets.features, gate)
+        if cfg.cascade_cost == 'fused':
+            fused = (cfg.motion_weight * mahalanobis / cfg.gating_threshold
+                     + (1.0 - cfg.motion_weight) * cosine)
+            return np.where(cosine <= cfg.max_cosine_distance, fused, np.inf), 1.0
+        if cfg.cascade_cost == 'iou_min':
+            iou_distance = self._iou_cost(rows, dets)
+            similar = ((cosine <= cfg.max_cosine_distance)
+                       & (iou_distance <= cfg.appearance_iou_distance))
+            cost = np.minimum(iou_distance, np.where(similar, cosine, 1.0))
+            veto = cosine > cfg.appearance_veto_distance
+            return np.where(gate & ~veto, cost, np.inf), cfg.max_iou_distance
+        return cosine, cfg.max_cosine_distance
 
     def _appearance_cost(self, rows: np.ndarray, features: np.ndarray,
                          gate: np.ndarray) -> np.ndarray:
@@ -146,8 +159,12 @@ class Tracker:
                  store_features: bool) -> None:
         """Kalman-update matched tracks with their detections and record the hit."""
         t = self.tracks
+        if self.config.nsa_kalman:
+            innovation = self.kf.innovation(t.means[rows], t.covs[rows], 1.0 - dets.scores)
+        else:
+            innovation = _rows_of(innovation, rows)
         t.means[rows], t.covs[rows] = self.kf.update(t.means[rows], t.covs[rows], dets.xyah,
-                                                     _rows_of(innovation, rows))
+                                                     innovation)
         t.mark_hit(rows, dets.scores, dets.class_ids, now, dets.indices, self.config.n_init)
         if store_features and dets.features is not None:
             t.gallery.append(rows, dets.features)

@@ -138,9 +138,17 @@ def occlusion_with_distractor(tracker):
 
 
 def test_long_occlusion_bridged_by_appearance():
-    before, after, b_id = occlusion_with_distractor(DeepSort(config()))
+    # The paper's appearance cascade; the default iou_min cost needs overlapping boxes.
+    before, after, b_id = occlusion_with_distractor(DeepSort(config(cascade_cost='appearance')))
     assert after == before
     assert b_id != before
+
+
+def test_appearance_veto_keeps_a_dissimilar_newcomer_off_an_occluded_track():
+    before, _, newcomer = occlusion_with_distractor(DeepSort(config()))  # default iou_min cost
+    assert newcomer != before
+    before, _, newcomer = occlusion_with_distractor(DeepSort(config(appearance_veto_distance=2.0)))
+    assert newcomer == before  # BoT-SORT's min(IoU, cosine): overlap alone wins
 
 
 def test_long_occlusion_not_bridged_by_motion_only():
@@ -176,7 +184,7 @@ def test_low_score_detection_keeps_track_alive():
 
 
 def test_low_score_detections_do_not_enter_the_gallery():
-    tracker = DeepSort(config())
+    tracker = DeepSort(config(feature_ema=0.0))  # a gallery counts its samples
     look = unit_vectors(1)[0]
     for f in range(5):
         step(tracker, f, [box(100, 100)], [look])

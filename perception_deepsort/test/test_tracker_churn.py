@@ -13,7 +13,8 @@ DIM = 16
 
 def test_ten_thousand_frames_of_churn_leave_no_leaks():
     rng = np.random.default_rng(7)
-    tracker = DeepSort(TrackerConfig(camera_motion=False, max_age=MAX_AGE, nn_budget=BUDGET))
+    tracker = DeepSort(TrackerConfig(camera_motion=False, max_age=MAX_AGE, nn_budget=BUDGET,
+                                     feature_ema=0.0))
     gallery = tracker.tracker.tracks.gallery
     position, velocity = np.zeros((0, 2)), np.zeros((0, 2))
     looks, frames_left = np.zeros((0, DIM)), np.zeros(0, dtype=int)

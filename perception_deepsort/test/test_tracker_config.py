@@ -7,8 +7,8 @@ import pytest
 from perception_deepsort.config import TrackerConfig
 
 
-def test_paper_defaults():
-    config = TrackerConfig()
+def test_paper_settings():
+    config = TrackerConfig.paper()
     assert (config.max_cosine_distance, config.nn_budget, config.max_iou_distance,
             config.max_age, config.n_init) == (0.2, 100, 0.7, 30, 3)
     assert config.gating_threshold == pytest.approx(9.4877)

@@ -34,9 +34,8 @@ def scene(seed=11, objects=8, dim=32):
 
 
 def test_paper_settings_match_the_reference_implementation():
-    ours = DeepSort(TrackerConfig(time_based=False, camera_motion=False, low_score_pass=False,
-                                  class_aware=False, min_score=0.0, low_score_threshold=0.0,
-                                  nn_budget=BUDGET))
+    ours = DeepSort(TrackerConfig.paper(min_score=0.0, low_score_threshold=0.0,
+                                        nn_budget=BUDGET))
     reference = Tracker(nn_matching.NearestNeighborDistanceMetric('cosine', 0.2, BUDGET),
                         max_iou_distance=0.7, max_age=30, n_init=3)
     id_map = {}
