@@ -26,7 +26,7 @@ import time
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-DEFAULT_EMBEDDER = 'mobilenetv2'  # TrackerConfig's default embedder
+DEFAULT_EMBEDDER = 'auto'  # TrackerConfig's default embedder (histogram on CPU, mobilenetv2 on CUDA)
 REPO = os.path.dirname(HERE)
 
 

@@ -117,7 +117,7 @@ class TrackerConfig:
     mask_iou: bool = _doc(
         False, 'When instance masks are given, use mask IoU instead of box IoU in the IoU pass.')
     embedder: str = _doc(
-        'mobilenetv2', 'Appearance embedder built when DeepSort gets no embedder and no embeddings '
+        'auto', 'Appearance embedder built when DeepSort gets no embedder and no embeddings '
                        '(perception_deepsort.reid.create_embedder name; "none" = no appearance).')
     embedder_weights: str = _doc(
         '', 'Weights file for the embedder ("" = the embedder\'s default).')

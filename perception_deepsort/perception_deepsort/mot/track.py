@@ -105,7 +105,7 @@ def main(argv=None) -> int:
     target.add_argument('--out', help='results file (exactly one sequence)')
     target.add_argument('--out-dir', help='results folder: writes <sequence>.txt per sequence')
     parser.add_argument('--config', help='tracker parameters: ROS parameter YAML (tracker_node section) or flat')
-    parser.add_argument('--embedder', help='override the config embedder: mobilenetv2 | cnn | histogram | none')
+    parser.add_argument('--embedder', help='override the config embedder: auto | mobilenetv2 | cnn | histogram | none')
     parser.add_argument('--no-progress', action='store_true', help='no progress bars')
     args = parser.parse_args(argv)
     try:

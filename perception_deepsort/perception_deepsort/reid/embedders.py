@@ -16,7 +16,9 @@ Names:
 - ``cnn``: the paper's 128-d descriptor network with weights from ``perception-train-reid``;
   ``weights`` is required.
 - ``histogram``: HSV colour histograms of horizontal stripes, no weights, no torch.
-- ``auto`` (or None): ``mobilenetv2`` when its weights load, else ``histogram`` (warning).
+- ``auto`` (or None, the default): ``mobilenetv2`` on CUDA (when its weights load, else
+  ``histogram`` with a warning); ``histogram`` on the CPU, where MobileNetV2 costs ~36 ms of CPU
+  per 15-crop frame (too slow for 30 Hz) and tracked no better on our benchmark.
 - ``none``: motion-only tracking. ``needs_image`` is False, ``dim`` is 0 and ``embed``
   returns a (N, 0) float32 array (the image argument may be None).
 
@@ -33,7 +35,7 @@ from perception_deepsort.reid.checkpoints import IMAGENET_MEAN, IMAGENET_STD, Re
 from perception_deepsort.reid.crops import crop_and_resize, resize_crops
 
 EMBEDDER_NAMES = ('mobilenetv2', 'cnn', 'histogram', 'none')
-DEFAULT_EMBEDDER = 'mobilenetv2'
+DEFAULT_EMBEDDER = 'auto'
 # Chosen by benchmarks/bench_embedder.py (speed at 15 crops per frame vs synthetic rank-1/mAP).
 MOBILENET_INPUT_SIZE = (96, 48)
 MOBILENET_BLOCKS = 17
@@ -223,10 +225,12 @@ class NoneEmbedder(Embedder):
 def create_embedder(name=DEFAULT_EMBEDDER, weights=None, device='auto', **options):
     """Build an embedder by name ('mobilenetv2', 'cnn', 'histogram', 'none', 'auto'); see module doc.
 
-    'auto' (or None) is 'mobilenetv2' when its weights can be found, else 'histogram' with a warning.
+    'auto' (or None) is 'mobilenetv2' on CUDA (else 'histogram' with a warning), 'histogram' on CPU.
     """
     name = (name or 'auto').lower()
     if name == 'auto':
+        if device == 'cpu' or resolve_device(device).type != 'cuda':
+            return HistogramEmbedder()
         try:
             return MobileNetV2Embedder(weights, device, **options)
         except (ReidWeightsError, ImportError) as exc:
