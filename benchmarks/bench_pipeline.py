@@ -36,9 +36,11 @@ CONFIG = ROOT / 'config' / 'tracking.yaml'
 WIDTH, HEIGHT, OBJECTS = 1280, 720, 15
 
 
-def rss_mb(pid):
-    """Resident set size of a process [MiB] from /proc."""
-    with open(f'/proc/{pid}/status') as f:
+def rss_mb(proc):
+    """Resident set size of a running process [MiB] from /proc."""
+    if proc.poll() is not None:
+        raise RuntimeError(f'{proc.args[0]} exited with code {proc.returncode}')
+    with open(f'/proc/{proc.pid}/status') as f:
         return int(re.search(r'VmRSS:\s+(\d+)', f.read()).group(1)) / 1024.0
 
 
@@ -96,7 +98,7 @@ def run(args, name, nodes, publish_detections):
             sent.append((image.header.stamp.sec, image.header.stamp.nanosec, now))
             if time.monotonic() - start >= next_sample:
                 for p in procs:
-                    memory[p.proc.args[0].rsplit('/', 1)[-1]].append(rss_mb(p.proc.pid))
+                    memory[p.proc.args[0].rsplit('/', 1)[-1]].append(rss_mb(p.proc))
                 next_sample += 5.0
         spin_until(executor, lambda: False, 2.0)  # collect the last tracks
         logs = [p.output() for p in procs]
@@ -134,8 +136,8 @@ def main():
                 publish_detections=True)
     if args.only in (None, 'graph'):
         runs['graph'] = run(args, 'graph', [
-            ('detector_node', params + ['-p', f'backend:={args.backend}', '-p', f'weights:={args.weights}',
-                                        '-p', 'diagnostics_period_s:=5.0']),
+            ('detector_node', params + ['-p', f'backend:={args.backend}', '-p', 'diagnostics_period_s:=5.0']
+             + (['-p', f'weights:={args.weights}'] if args.weights else [])),
             ('tracker_node', params)], publish_detections=False)
     print(f'\n{WIDTH}x{HEIGHT} rgb8 at 30 Hz, {args.duration:g} s per run, nodes in their own processes\n')
     print('| run | frames sent | tracks received | latency median | p95 | minus inference (median) | node RSS first → last (max) MiB |')
