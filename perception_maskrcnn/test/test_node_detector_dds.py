@@ -196,3 +196,24 @@ def test_missing_weights_exit_nonzero_naming_the_file(tmp_path):
         assert 'Traceback' not in proc.output()
     finally:
         proc.close()
+
+
+def test_trained_checkpoint_serves_detections_and_masks(synthetic_maskrcnn):
+    """A perception-train-maskrcnn checkpoint runs in the node: detections + masks over DDS."""
+    from perception_maskrcnn.training.dataset import CocoInstances
+    image = CocoInstances(synthetic_maskrcnn.data_root, synthetic_maskrcnn.val_ann).image(0)
+    proc = NodeProcess('detector_node', ['-p', 'backend:=maskrcnn', '-p', 'device:=cpu',
+                                         '-p', f'weights:={synthetic_maskrcnn.checkpoint}',
+                                         '-p', 'score_threshold:=0.3', '-p', 'qos:=reliable'])
+    peer = Peer('detector_checkpoint_peer')
+    try:
+        assert wait_for_peers(peer.executor, peer.endpoints, DISCOVERY_S), proc.output()
+        dets, masks = peer.send_until_answered(lambda: array_to_image(image, 'rgb8'), 3)
+        assert dets.detections, proc.output()
+        assert {d.results[0].hypothesis.class_id for d in dets.detections} <= {'car', 'person'}
+        assert len(masks.masks) == len(dets.detections)
+        assert all(m.width > 0 and max(m.data) == 255 for m in masks.masks)
+        assert 'backend=maskrcnn' in proc.output()
+    finally:
+        peer.close()
+        proc.close()
