@@ -41,11 +41,15 @@ def test_tracks_keep_their_ids_through_the_node_graph_and_ctrl_c_is_clean(tmp_pa
     spinner = threading.Thread(target=lambda: [executor.spin_once(timeout_sec=0.05)
                                                for _ in iter(stop.is_set, True)], daemon=True)
     spinner.start()
-    graph = subprocess.Popen(['perception-run-graph', '--config', str(config)], stdout=subprocess.PIPE,
+    # A generous stop timeout: torch's interpreter exit alone can take seconds on a loaded CI box.
+    graph = subprocess.Popen(['perception-run-graph', '--config', str(config), '--stop-timeout', '60'],
+                             stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT, text=True)
     try:
+        # --delay: the detector -> tracker link may still be matching when both image
+        # subscribers are up; every frame must count here.
         play = subprocess.run(['perception-bag-play', str(bag), '--rate', '0.5', '--quiet',
-                               '--wait-for-subscribers', '150', '--min-subscribers', '2'],
+                               '--wait-for-subscribers', '150', '--min-subscribers', '2', '--delay', '3'],
                               capture_output=True, text=True, timeout=240)
         assert play.returncode == 0, play.stderr
         deadline = time.monotonic() + 90
@@ -53,7 +57,7 @@ def test_tracks_keep_their_ids_through_the_node_graph_and_ctrl_c_is_clean(tmp_pa
             time.sleep(0.1)
     finally:
         graph.send_signal(signal.SIGINT)
-        output, _ = graph.communicate(timeout=60)
+        output, _ = graph.communicate(timeout=120)
         stop.set()
         spinner.join()
         close_test_node(context, node, executor)
