@@ -42,8 +42,7 @@ def test_play_publishes_original_stamps_and_clock_at_the_bag_rate(tmp_path, ros)
     frames, rate = 10, 2.0
     bag = make_bag(tmp_path, frames=frames)
     images, clocks = [], []
-    ros.create_subscription(Image, '/camera/image_raw', lambda m: images.append((time.monotonic(), m)),
-                            RELIABLE)
+    ros.create_subscription(Image, '/camera/image_raw', images.append, RELIABLE)
     ros.create_subscription(Clock, '/clock', lambda m: clocks.append(ns(m.clock)), RELIABLE)
     play = subprocess.run(['perception-bag-play', str(bag), '--clock', '--rate', str(rate),
                            '--wait-for-subscribers', '20', '--publish-log', str(tmp_path / 'log.csv')],
@@ -53,15 +52,17 @@ def test_play_publishes_original_stamps_and_clock_at_the_bag_rate(tmp_path, ros)
     while len(images) < frames and time.monotonic() < deadline:
         time.sleep(0.05)
     expected = [round(START_S * 1e9 + i * 1e9 / FPS) for i in range(frames)]
-    assert [ns(m.header.stamp) for _, m in images] == expected
-    assert images[0][1].encoding == 'bgr8' and images[0][1].width == 96
-    # Paced by the bag: never faster than (duration / rate); clock = bag time, in order.
-    assert images[-1][0] - images[0][0] >= 0.9 * (frames - 1) / FPS / rate
+    assert [ns(m.header.stamp) for m in images] == expected
+    assert images[0].encoding == 'bgr8' and images[0].width == 96
     assert clocks and set(clocks) <= set(expected) and clocks == sorted(clocks)
     assert clocks[-1] == expected[-1]
     log = (tmp_path / 'log.csv').read_text().splitlines()
     assert log[0] == 'topic,stamp_ns,publish_ns' and len(log) == frames + 1
     assert [int(line.split(',')[1]) for line in log[1:]] == expected
+    # Paced by the bag: the player never publishes faster than (bag duration / rate). Judged on
+    # the player's own publish times: DDS may deliver a reliable burst late, together.
+    published = [int(line.split(',')[2]) for line in log[1:]]
+    assert (published[-1] - published[0]) * 1e-9 >= 0.95 * (frames - 1) / FPS / rate
     assert_no_traceback(play.stdout, play.stderr)
 
 
