@@ -77,12 +77,10 @@ class Player:
 
     def play(self, reader, connections, bar):
         """Play every message of `connections` once; False when stopped by a signal."""
-        start_wall, start_bag = time.monotonic(), None
+        start_wall, start_bag = None, None
         for connection, timestamp, rawdata in reader.messages(connections):
-            if start_bag is None:
-                start_bag = timestamp
             delay = 0.0
-            if self.rate > 0:
+            if self.rate > 0 and start_bag is not None:
                 delay = start_wall + (timestamp - start_bag) * 1e-9 / self.rate - time.monotonic()
             if self.stop.wait(max(delay, 0.0)):
                 return False
@@ -93,6 +91,11 @@ class Player:
                 self.log_writer.writerow((connection.topic, bag_io.header_stamp_ns(rawdata), time.time_ns()))
             self.published += 1
             bar.update()
+            if start_bag is None:
+                # The schedule starts once the first message is out: its one-off costs (first
+                # publish to a reader, type lookups, progress bar) took over 100 ms here, and the
+                # frames due meanwhile would otherwise go out in one burst.
+                start_wall, start_bag = time.monotonic(), timestamp
         return True
 
     def _has_header(self, msgtype):
