@@ -16,10 +16,11 @@ def xyxy_to_xyah(boxes: np.ndarray) -> np.ndarray:
 
 def xyah_to_xyxy(xyah: np.ndarray) -> np.ndarray:
     """(N, 4) centre u, v, aspect ratio, height -> x1, y1, x2, y2."""
-    w = xyah[:, 2] * xyah[:, 3]
-    h = xyah[:, 3]
-    return np.stack([xyah[:, 0] - w / 2, xyah[:, 1] - h / 2,
-                     xyah[:, 0] + w / 2, xyah[:, 1] + h / 2], axis=1)
+    half = np.empty((len(xyah), 2))  # half width, half height
+    np.multiply(xyah[:, 2], xyah[:, 3], out=half[:, 0])
+    half[:, 1] = xyah[:, 3]
+    half /= 2
+    return np.concatenate((xyah[:, :2] - half, xyah[:, :2] + half), axis=1)
 
 
 @dataclass

@@ -72,25 +72,25 @@ class FeatureGallery:
             self._features = np.zeros((len(self._count), self.budget, features.shape[1]),
                                       dtype=np.float32)
         self._check_dim(features)
-        if self.ema > 0.0:
-            old = self._features[rows, 0]
-            blended = normalize(self.ema * old + (1.0 - self.ema) * features)
-            features = np.where(self._count[rows, None] > 0, blended, features)
-        self._features[rows, self._count[rows] % self.budget] = features
-        self._count[rows] += 1
+        count = self._count[rows]
+        if self.ema > 0.0:  # budget 1: the running average is sample 0
+            blended = normalize(self.ema * self._features[rows, 0] + (1.0 - self.ema) * features)
+            self._features[rows, 0] = np.where(count[:, None] > 0, blended, features)
+        else:
+            self._features[rows, count % self.budget] = features
+        self._count[rows] = count + 1
 
-    def newest_cosine_distance(self, rows: np.ndarray, queries: np.ndarray,
-                               candidates: np.ndarray) -> np.ndarray:
-        """Like min_cosine_distance, against each gallery's newest sample only (an upper bound)."""
-        cost = np.full(candidates.shape, np.inf)
-        r, c = np.nonzero(candidates)
-        if len(r) == 0 or self._features is None:
-            return cost
+    def newest_cosine_distance(self, rows: np.ndarray, queries: np.ndarray) -> np.ndarray:
+        """(P,) cosine distance of queries[i] to row rows[i]'s newest sample (an upper bound).
+
+        inf for empty galleries.
+        """
+        if len(rows) == 0 or self._features is None:
+            return np.full(len(rows), np.inf)
         self._check_dim(queries)
-        count = self._count[rows[r]]
-        newest = self._features[rows[r], (count - 1) % self.budget]  # (pairs, D)
-        cost[r, c] = np.where(count > 0, 1.0 - np.einsum('pd,pd->p', newest, queries[c]), np.inf)
-        return cost
+        count = self._count[rows]
+        newest = self._features[rows, (count - 1) % self.budget]  # (P, D)
+        return np.where(count > 0, 1.0 - np.einsum('pd,pd->p', newest, queries), np.inf)
 
     def min_cosine_distance(self, rows: np.ndarray, queries: np.ndarray,
                             candidates: np.ndarray) -> np.ndarray:

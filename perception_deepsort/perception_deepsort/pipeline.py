@@ -27,6 +27,9 @@ LOGGER = logging.getLogger(__name__)
 STATS_KEYS = ('frames', 'detections', 'rejected_nonfinite', 'rejected_size', 'rejected_outside',
               'resets', 'camera_motion_failures')
 
+#: TrackOutput.state by code: 0 lost, 1 confirmed (matched this frame), 2 tentative.
+_STATE_NAMES = np.array(['lost', 'confirmed', 'tentative'], dtype=object)
+
 
 @dataclass(slots=True)
 class TrackOutput:
@@ -102,7 +105,7 @@ class DeepSort:
         low = valid & ~high & (scores >= cfg.low_score_threshold)
         features = None  # without features (or with 0-d ones) the cascade runs on motion
         if cfg.use_appearance and embeddings is not None and embeddings.shape[1] > 0:
-            features = normalize(embeddings[high])
+            features = normalize(embeddings if high.all() else embeddings[high])
         elif cfg.use_appearance and embeddings is None and image is not None and high.any():
             features = self._embed(image, boxes[high])
         inputs = (boxes, scores, class_ids, masks, mask_origins)
@@ -179,22 +182,24 @@ class DeepSort:
         """TrackOutput for every live track, in creation order."""
         t = self.tracker.tracks
         boxes = xyah_to_xyxy(t.means[:, :4])
-        velocities = (t.means[:, 4:6] / self.config.nominal_dt).tolist()
+        velocities = map(tuple, (t.means[:, 4:6] / self.config.nominal_dt).tolist())
         since = np.maximum(now - t.last_update_time, 0.0).tolist()
-        states = ['tentative' if s == TENTATIVE else 'confirmed' if f == 0 else 'lost'
-                  for s, f in zip(t.states.tolist(), t.frames_since_update.tolist())]
-        return [TrackOutput(track_id, class_id, score, box, tuple(velocity), state, age, hits,
-                            elapsed, index)
-                for track_id, class_id, score, box, velocity, state, age, hits, elapsed, index
-                in zip(t.ids.tolist(), t.class_ids.tolist(), t.scores.tolist(), boxes,
-                       velocities, states, t.age.tolist(), t.hits.tolist(), since,
-                       t.detection_index.tolist())]
+        # Column-wise lists and map() instead of a per-track Python loop: this runs every frame.
+        states = _STATE_NAMES[np.where(t.states == TENTATIVE, 2, t.frames_since_update == 0)]
+        return list(map(TrackOutput, t.ids.tolist(), t.class_ids.tolist(), t.scores.tolist(),
+                        boxes, velocities, states.tolist(), t.age.tolist(), t.hits.tolist(),
+                        since, t.detection_index.tolist()))
 
 
 def _detections(rows: np.ndarray, boxes, scores, class_ids, masks, mask_origins,
                 features=None) -> DetectionBatch:
     """The input detections at boolean `rows` as a batch remembering their input indices."""
-    return DetectionBatch(boxes[rows], scores[rows], class_ids[rows], np.flatnonzero(rows),
+    if rows.all():  # the usual frame: no copies (the tracker keeps no view of these arrays)
+        return DetectionBatch(boxes, scores, class_ids, np.arange(len(rows)), features=features,
+                              masks=masks,
+                              mask_origins=None if mask_origins is None else mask_origins.copy())
+    indices = np.flatnonzero(rows)
+    return DetectionBatch(boxes[indices], scores[indices], class_ids[indices], indices,
                           features=features,
-                          masks=None if masks is None else [masks[i] for i in np.flatnonzero(rows)],
-                          mask_origins=None if mask_origins is None else mask_origins[rows])
+                          masks=None if masks is None else [masks[i] for i in indices],
+                          mask_origins=None if mask_origins is None else mask_origins[indices])

@@ -18,7 +18,7 @@ import numpy as np
 
 from .config import TrackerConfig
 from .detection import DetectionBatch, xyah_to_xyxy
-from .iou_matching import fit_mask_to_box, iou, mask_iou
+from .iou_matching import fit_mask_to_box, iou, mask_iou, paired_iou
 from .kalman_filter import KalmanFilter, squared_mahalanobis
 from .linear_assignment import matching_cascade, min_cost_matching
 from .camera_motion import warp_states
@@ -69,7 +69,8 @@ class Tracker:
             r, c, _, _ = min_cost_matching(cost, self.config.low_score_iou_distance)
             self._correct(candidates[r], low_score.subset(c), now, innovation,
                           store_features=False)
-        self._initiate(detections.subset(unmatched_cols), now)
+        if len(unmatched_cols):
+            self._initiate(detections.subset(unmatched_cols), now)
         self._delete_expired(now)
 
     def _associate(self, dets: DetectionBatch, innovation):
@@ -93,28 +94,44 @@ class Tracker:
     def _cascade_cost(self, rows: np.ndarray, dets: DetectionBatch,
                       innovation) -> tuple[np.ndarray, float]:
         """Gated cost matrix (len(rows), N) for the cascade and its acceptance threshold."""
-        t, cfg = self.tracks, self.config
+        cfg = self.config
         mahalanobis = squared_mahalanobis(*_rows_of(innovation, rows), dets.xyah)
-        gate = (mahalanobis <= cfg.gating_threshold) & self._same_class(rows, dets)
+        gate = mahalanobis <= cfg.gating_threshold
+        if cfg.class_aware:
+            gate &= self._same_class(rows, dets)
         if not (cfg.use_appearance and dets.features is not None):
             return np.where(gate, mahalanobis, np.inf), cfg.gating_threshold
-        cosine = self._appearance_cost(rows, dets.features, gate)
+        # Only gated pairs can match, so the appearance (and IoU) costs are computed for the
+        # few gated pairs instead of every track and detection.
+        r, c = np.nonzero(gate)
+        cosine = self._appearance_cost(rows, dets.features, gate, r, c)
+        if cfg.cascade_cost == 'iou_min':
+            cost, kept = self._iou_min_cost(rows, dets, r, c, cosine)
+            return _scatter(gate.shape, r[kept], c[kept], cost[kept]), cfg.max_iou_distance
+        cosine = _scatter(gate.shape, r, c, cosine)
         if cfg.cascade_cost == 'fused':
             fused = (cfg.motion_weight * mahalanobis / cfg.gating_threshold
                      + (1.0 - cfg.motion_weight) * cosine)
             return np.where(cosine <= cfg.max_cosine_distance, fused, np.inf), 1.0
-        if cfg.cascade_cost == 'iou_min':
-            iou_distance = self._iou_cost(rows, dets)
-            similar = ((cosine <= cfg.max_cosine_distance)
-                       & (iou_distance <= cfg.appearance_iou_distance))
-            cost = np.minimum(iou_distance, np.where(similar, cosine, 1.0))
-            veto = cosine > cfg.appearance_veto_distance
-            return np.where(gate & ~veto, cost, np.inf), cfg.max_iou_distance
         return cosine, cfg.max_cosine_distance
 
-    def _appearance_cost(self, rows: np.ndarray, features: np.ndarray,
-                         gate: np.ndarray) -> np.ndarray:
-        """Smallest cosine distance between gated detections and track galleries.
+    def _iou_min_cost(self, rows: np.ndarray, dets: DetectionBatch, r: np.ndarray,
+                      c: np.ndarray, cosine: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """BoT-SORT's min(1 - IoU, cosine) of the pairs (rows[r], c), and which are not vetoed."""
+        cfg = self.config
+        if cfg.mask_iou and dets.masks is not None:
+            iou_distance = self._iou_cost(rows, dets)[r, c]
+        else:
+            boxes = xyah_to_xyxy(self.tracks.means[rows[r], :4])
+            iou_distance = 1.0 - paired_iou(boxes, dets.boxes[c])
+        similar = ((cosine <= cfg.max_cosine_distance)
+                   & (iou_distance <= cfg.appearance_iou_distance))
+        cost = np.minimum(iou_distance, np.where(similar, cosine, 1.0))
+        return cost, ~(cosine > cfg.appearance_veto_distance)
+
+    def _appearance_cost(self, rows: np.ndarray, features: np.ndarray, gate: np.ndarray,
+                         r: np.ndarray, c: np.ndarray) -> np.ndarray:
+        """Smallest cosine distance (float64) of the gated pairs (rows[r], c) (np.nonzero(gate)).
 
         A pair that is the only gated one of both its track and its detection is matched iff
         its cost is within max_cosine_distance, whatever the exact value. When the distance to
@@ -122,11 +139,17 @@ class Tracker:
         for the full gallery scan: same assignment, a fraction of the memory traffic.
         """
         gallery = self.tracks.gallery
-        alone = gate & (gate.sum(axis=1, keepdims=True) == 1) & (gate.sum(axis=0) == 1)
-        newest = gallery.newest_cosine_distance(rows, features, alone)
-        settled = newest <= self.config.max_cosine_distance
-        cost = gallery.min_cosine_distance(rows, features, gate & ~settled)
-        return np.where(settled, newest, cost)
+        alone = ((np.bincount(r, minlength=gate.shape[0])[r] == 1)
+                 & (np.bincount(c, minlength=gate.shape[1])[c] == 1))
+        cosine = np.full(len(r), np.inf)
+        cosine[alone] = gallery.newest_cosine_distance(rows[r[alone]], features[c[alone]])
+        rest = ~(cosine <= self.config.max_cosine_distance)
+        if rest.any():
+            r, c = r[rest], c[rest]
+            candidates = np.zeros(gate.shape, dtype=bool)
+            candidates[r, c] = True
+            cosine[rest] = gallery.min_cosine_distance(rows, features, candidates)[r, c]
+        return cosine
 
     def _iou_cost(self, rows: np.ndarray, dets: DetectionBatch) -> np.ndarray:
         """1 - IoU between predicted track boxes and detections (mask IoU when configured)."""
@@ -197,3 +220,11 @@ class Tracker:
 def _rows_of(innovation: tuple[np.ndarray, np.ndarray], rows: np.ndarray):
     """The projected means and inverse innovation covariances of some tracks."""
     return innovation[0][rows], innovation[1][rows]
+
+
+def _scatter(shape: tuple[int, int], r: np.ndarray, c: np.ndarray,
+             values: np.ndarray) -> np.ndarray:
+    """A float matrix of `shape` holding values at (r, c) and inf elsewhere."""
+    matrix = np.full(shape, np.inf)
+    matrix[r, c] = values
+    return matrix
