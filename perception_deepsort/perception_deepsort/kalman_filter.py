@@ -36,6 +36,7 @@ class KalmanFilter:
         self._process_std = (np.array([wp, wp, 0, wp, wv, wv, 0, wv]),
                              np.array([0, 0, 1e-2, 0, 0, 0, 1e-5, 0]))
         self._measurement_std = (np.array([wp, wp, 0, wp]), np.array([0, 0, 1e-1, 0]))
+        self._last_motion: tuple[float, np.ndarray] | None = None
 
     @staticmethod
     def _variances(heights: np.ndarray, std: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
@@ -55,10 +56,18 @@ class KalmanFilter:
         """Propagate all tracks by `steps` nominal frames (may be fractional; 0 = no motion)."""
         if len(means) == 0 or steps == 0.0:
             return means, covs
-        motion = np.eye(2 * NDIM)
-        motion[np.arange(NDIM), NDIM + np.arange(NDIM)] = steps
+        motion = self._motion(steps)
         process_noise = steps * self._variances(means[:, 3], self._process_std)
         return means @ motion.T, _add_to_diagonals(motion @ covs @ motion.T, process_noise)
+
+    def _motion(self, steps: float) -> np.ndarray:
+        """Transition matrix of a `steps`-frame constant-velocity step (the last one is reused)."""
+        if self._last_motion is None or self._last_motion[0] != steps:
+            motion = np.eye(2 * NDIM)
+            motion[np.arange(NDIM), NDIM + np.arange(NDIM)] = steps
+            motion.flags.writeable = False
+            self._last_motion = (steps, motion)
+        return self._last_motion[1]
 
     def project(self, means: np.ndarray, covs: np.ndarray,
                 noise_scale: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -113,7 +122,7 @@ def squared_mahalanobis(projected_means: np.ndarray, inverse_covs: np.ndarray,
     """
     if len(projected_means) == 0 or len(measurements) == 0:
         return np.zeros((len(projected_means), len(measurements)))
-    centre = measurements.mean(axis=0)
+    centre = np.add.reduce(measurements, axis=0) / len(measurements)  # mean(), minus overhead
     z, m = measurements - centre, projected_means - centre
     weighted_means = (inverse_covs @ m[:, :, None])[:, :, 0]
     outer = (z[:, :, None] * z[:, None, :]).reshape(len(z), NDIM * NDIM)

@@ -20,7 +20,7 @@ from .config import TrackerConfig
 from .detection import DetectionBatch, xyah_to_xyxy
 from .iou_matching import fit_mask_to_box, iou, mask_iou, paired_iou
 from .kalman_filter import KalmanFilter, squared_mahalanobis
-from .linear_assignment import matching_cascade, min_cost_matching
+from .linear_assignment import min_cost_matching, sparse_matching_cascade
 from .camera_motion import warp_states
 from .track import CONFIRMED, TENTATIVE, TrackSet
 
@@ -48,7 +48,7 @@ class Tracker:
         t = self.tracks
         t.means, t.covs = self.kf.predict(t.means, t.covs, steps)
         # Long extrapolation of a shrinking box must not produce a negative size.
-        t.means[:, 2:4] = np.maximum(t.means[:, 2:4], MIN_SIZE)
+        np.maximum(t.means[:, 2:4], MIN_SIZE, out=t.means[:, 2:4])
         t.mark_predicted()
 
     def apply_camera_motion(self, affine: np.ndarray) -> None:
@@ -77,9 +77,9 @@ class Tracker:
         """Cascade then IoU matching; returns matched rows/cols and the unmatched of each."""
         t, cfg = self.tracks, self.config
         confirmed = np.flatnonzero(t.states == CONFIRMED)
-        cost, max_distance = self._cascade_cost(confirmed, dets, innovation)
-        r, c, missed, free_cols = matching_cascade(cost, max_distance,
-                                                   t.frames_since_update[confirmed])
+        r, c, cost, max_distance = self._cascade_pairs(confirmed, dets, innovation)
+        r, c, missed, free_cols = sparse_matching_cascade(
+            r, c, cost, max_distance, t.frames_since_update[confirmed], (len(confirmed), len(dets)))
         rows, missed = confirmed[r], confirmed[missed]
         just_missed = t.frames_since_update[missed] == 1
         iou_rows = np.concatenate([np.flatnonzero(t.states == TENTATIVE), missed[just_missed]])
@@ -91,29 +91,34 @@ class Tracker:
             iou_rows = iou_rows[iou_missed]
         return rows, c, np.concatenate([unmatched_rows, iou_rows]), free_cols
 
-    def _cascade_cost(self, rows: np.ndarray, dets: DetectionBatch,
-                      innovation) -> tuple[np.ndarray, float]:
-        """Gated cost matrix (len(rows), N) for the cascade and its acceptance threshold."""
+    def _cascade_pairs(self, rows: np.ndarray, dets: DetectionBatch, innovation):
+        """Cascade costs of the gated pairs and their acceptance threshold.
+
+        Returns (r, c, cost, max_distance): pair i is track rows[r[i]] with detection c[i];
+        pairs outside the motion gate (or across classes) cost inf and are left out. Only gated
+        pairs can match, so the appearance and IoU costs are computed for those pairs alone.
+        """
         cfg = self.config
-        mahalanobis = squared_mahalanobis(*_rows_of(innovation, rows), dets.xyah)
+        if len(rows) == len(self.tracks):
+            innovation_rows = innovation  # rows are then all tracks in order: no copies
+        else:
+            innovation_rows = _rows_of(innovation, rows)
+        mahalanobis = squared_mahalanobis(*innovation_rows, dets.xyah)
         gate = mahalanobis <= cfg.gating_threshold
         if cfg.class_aware:
             gate &= self._same_class(rows, dets)
-        if not (cfg.use_appearance and dets.features is not None):
-            return np.where(gate, mahalanobis, np.inf), cfg.gating_threshold
-        # Only gated pairs can match, so the appearance (and IoU) costs are computed for the
-        # few gated pairs instead of every track and detection.
         r, c = np.nonzero(gate)
+        if not (cfg.use_appearance and dets.features is not None):
+            return r, c, mahalanobis[r, c], cfg.gating_threshold
         cosine = self._appearance_cost(rows, dets.features, gate, r, c)
         if cfg.cascade_cost == 'iou_min':
             cost, kept = self._iou_min_cost(rows, dets, r, c, cosine)
-            return _scatter(gate.shape, r[kept], c[kept], cost[kept]), cfg.max_iou_distance
-        cosine = _scatter(gate.shape, r, c, cosine)
+            return r[kept], c[kept], cost[kept], cfg.max_iou_distance
         if cfg.cascade_cost == 'fused':
-            fused = (cfg.motion_weight * mahalanobis / cfg.gating_threshold
+            fused = (cfg.motion_weight * mahalanobis[r, c] / cfg.gating_threshold
                      + (1.0 - cfg.motion_weight) * cosine)
-            return np.where(cosine <= cfg.max_cosine_distance, fused, np.inf), 1.0
-        return cosine, cfg.max_cosine_distance
+            return r, c, np.where(cosine <= cfg.max_cosine_distance, fused, np.inf), 1.0
+        return r, c, cosine, cfg.max_cosine_distance
 
     def _iou_min_cost(self, rows: np.ndarray, dets: DetectionBatch, r: np.ndarray,
                       c: np.ndarray, cosine: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -220,11 +225,3 @@ class Tracker:
 def _rows_of(innovation: tuple[np.ndarray, np.ndarray], rows: np.ndarray):
     """The projected means and inverse innovation covariances of some tracks."""
     return innovation[0][rows], innovation[1][rows]
-
-
-def _scatter(shape: tuple[int, int], r: np.ndarray, c: np.ndarray,
-             values: np.ndarray) -> np.ndarray:
-    """A float matrix of `shape` holding values at (r, c) and inf elsewhere."""
-    matrix = np.full(shape, np.inf)
-    matrix[r, c] = values
-    return matrix
