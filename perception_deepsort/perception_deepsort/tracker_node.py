@@ -3,7 +3,9 @@
 Detections, masks and images are paired by header stamp (``stamp_sync``); a frame whose image
 does not arrive within ``sync_timeout_s`` is tracked on motion alone. Outputs carry the header of
 the input detections. Tracking runs on header stamps, so ``use_sim_time`` and bag replay need
-nothing special; a stamp that goes backwards (bag looped) resets the tracker.
+nothing special; a stamp that goes backwards (bag looped) resets the tracker. Tracks go out
+before the annotated image is drawn, and the image is drawn only while somebody subscribes.
+With ``--log-level tracker_node:=debug`` every frame logs its stage times (``frame_timing``).
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import time
 
 from perception_msgs.msg import InstanceMaskArray, TrackedObjectArray
 from rclpy.clock import Clock, ClockType
+from rclpy.logging import LoggingSeverity
 from rclpy.node import Node
 from sensor_msgs.msg import Image
 from vision_msgs.msg import Detection2DArray
@@ -22,6 +25,7 @@ from perception_deepsort.pipeline import DeepSort
 from perception_deepsort.stamp_sync import StampSync
 from perception_deepsort.track_drawing import TrackDrawer
 from perception_deepsort.track_conversions import confirmed_detections, stamp_to_ns, tracks_to_msg
+from perception_maskrcnn.frame_timing import FrameTiming
 from perception_maskrcnn.image_conversion import ImageConversionError, array_to_image, image_to_rgb
 from perception_maskrcnn.node_main import run_node
 from perception_maskrcnn.node_params import OUTPUT_QOS, ParamSpec, declare_parameters, input_qos
@@ -82,6 +86,8 @@ class TrackerNode(Node):
         self._class_names: list[str] = []
         self._last_stamp: int | None = None
         self._drawer = TrackDrawer(self.params['trail_length'])
+        # Per-frame stage times are logged only at debug level (--log-level tracker_node:=debug).
+        self._log_timing = self.get_logger().get_effective_level() <= LoggingSeverity.DEBUG
         want_image = self.tracker.needs_image or self.params['publish_annotated']
         self._sync = StampSync(('image', 'masks') if want_image else ('masks',),
                                self.params['sync_buffer'], self.params['sync_timeout_s'])
@@ -92,35 +98,63 @@ class TrackerNode(Node):
                                                      OUTPUT_QOS)
         self._pub_image = (self.create_publisher(Image, 'tracks/image', OUTPUT_QOS)
                            if self.params['publish_annotated'] else None)
+        # Callbacks take the message info too: its DDS reception time goes to the timing log.
         self.create_subscription(Detection2DArray, 'detections', self._on_detections, qos)
         self._subs = {'masks': self.create_subscription(
-            InstanceMaskArray, 'detections/masks', lambda m: self._on_part('masks', m), qos)}
+            InstanceMaskArray, 'detections/masks', lambda m, i: self._on_part('masks', m, i),
+            qos)}
         if want_image:
             self._subs['image'] = self.create_subscription(
-                Image, 'image', lambda m: self._on_part('image', m), qos)
+                Image, 'image', lambda m, i: self._on_part('image', m, i), qos)
         # Steady clock: waiting and diagnostics keep working under use_sim_time without /clock.
         steady = Clock(clock_type=ClockType.STEADY_TIME)
         self.create_timer(max(self.params['sync_timeout_s'] / 2, 0.01), self._drain, clock=steady)
         if self.params['diagnostics_period_s'] > 0:
             self.create_timer(self.params['diagnostics_period_s'], self._log_counts, clock=steady)
 
-    def _on_detections(self, msg: Detection2DArray) -> None:
+    def _on_detections(self, msg: Detection2DArray, info) -> None:
         """Queue the detections of one image until its image and masks are there."""
-        self._sync.add_primary(stamp_to_ns(msg.header.stamp), msg, time.monotonic())
+        self._sync.add_primary(stamp_to_ns(msg.header.stamp), self._received(msg, info),
+                               time.monotonic())
         self._drain()
 
-    def _on_part(self, key: str, msg) -> None:
+    def _on_part(self, key: str, msg, info) -> None:
         """Hand an image or masks message to the stamp matcher."""
-        self._sync.add(key, stamp_to_ns(msg.header.stamp), msg, time.monotonic())
+        self._sync.add(key, stamp_to_ns(msg.header.stamp), self._received(msg, info),
+                       time.monotonic())
         self._drain()
+
+    @staticmethod
+    def _received(msg, info) -> tuple:
+        """``(msg, DDS reception [s], callback start [s])``: wall times for the timing log."""
+        return msg, info['received_timestamp'] * 1e-9, time.time()
+
+    def _expected_parts(self) -> list[str]:
+        """Streams worth waiting for: published, and (the image) used by someone."""
+        # Only wait for streams somebody publishes (e.g. a detector without masks).
+        expected = [k for k, sub in self._subs.items() if sub.get_publisher_count() > 0]
+        if 'image' in expected and not (self.tracker.needs_image or self._annotated_wanted()):
+            expected.remove('image')  # nobody needs it now: do not hold the tracks back for it
+        return expected
+
+    def _annotated_wanted(self) -> bool:
+        """Whether the annotated image has a subscriber (drawing 720p costs milliseconds)."""
+        return self._pub_image is not None and self._pub_image.get_subscription_count() > 0
 
     def _drain(self) -> None:
         """Track every frame that is complete or has waited long enough."""
-        # Only wait for streams somebody publishes (e.g. a detector without masks).
-        expected = [k for k, sub in self._subs.items() if sub.get_publisher_count() > 0]
-        for frame in self._sync.pop_ready(time.monotonic(), expected):
+        for frame in self._sync.pop_ready(time.monotonic(), self._expected_parts()):
+            timing = FrameTiming(frame.stamp)
+            parts = {}
+            for key, part in (('detections', frame.primary), *frame.parts.items()):
+                if part is not None:
+                    parts[key], reception, callback = part
+                    timing.since_stamp(f'{key}_dds', reception)
+                    timing.since_stamp(f'{key}_in', callback)
+            timing.since_stamp('paired')
+            timing.restart()
             try:
-                self.track(frame.primary, frame.parts.get('masks'), frame.parts.get('image'))
+                self.track(parts['detections'], parts.get('masks'), parts.get('image'), timing)
             except Exception as exc:  # one bad frame (or embedder failure) must not stop tracking
                 self.counts['frames_failed'] += 1
                 self.get_logger().error(f'tracking a frame failed: {exc}',
@@ -171,13 +205,16 @@ class TrackerNode(Node):
         self._class_names = dets.class_names
         return dets, masks_msg
 
-    def track(self, det_msg: Detection2DArray, masks_msg=None, image_msg=None) -> None:
+    def track(self, det_msg: Detection2DArray, masks_msg=None, image_msg=None,
+              timing: FrameTiming | None = None) -> None:
         """Update the tracker with one frame and publish tracks (and the annotated image)."""
         stamp = stamp_to_ns(det_msg.header.stamp)
+        timing = timing or FrameTiming(stamp)
         if not self._check_stamp(stamp):
             return
         dets, masks_msg = self._decode_detections(det_msg, masks_msg)
         image = self._decode_image(image_msg)
+        timing.lap('decode')
         image_size = None
         if image is None and masks_msg is not None and masks_msg.image_width:
             image_size = (masks_msg.image_width, masks_msg.image_height)
@@ -191,6 +228,7 @@ class TrackerNode(Node):
             self.get_logger().warning(f'skipping a frame the tracker rejected: {exc}',
                                       throttle_duration_sec=WARN_PERIOD_S)
             return
+        timing.lap('update')
         rejected = self._rejected_detections() - rejected_before
         if rejected:
             self.get_logger().warning(
@@ -198,12 +236,22 @@ class TrackerNode(Node):
                 'see the counters', throttle_duration_sec=WARN_PERIOD_S)
         self.counts['frames'] += 1
         header = det_msg.header
-        self._pub_tracks.publish(tracks_to_msg(tracks, header, self._class_names, masks_msg))
+        tracks_msg = tracks_to_msg(tracks, header, self._class_names, masks_msg)
+        timing.lap('build')
+        self._pub_tracks.publish(tracks_msg)
+        timing.lap('publish')
+        timing.since_stamp('tracks_out')
         self._pub_detections.publish(confirmed_detections(tracks, header, self._class_names))
         self._drawer.update(tracks)
-        if self._pub_image is not None and image is not None:
+        timing.lap('detections')
+        # The annotated image comes last: drawing and sending 720p must not delay the tracks.
+        if image is not None and self._annotated_wanted():
             annotated = self._drawer.draw(image, tracks, dets)
+            timing.lap('draw')
             self._pub_image.publish(array_to_image(annotated, 'rgb8', header))
+            timing.lap('image_publish')
+        if self._log_timing:
+            self.get_logger().debug(timing.line())
 
     def _rejected_detections(self) -> int:
         """Detections the tracker has refused so far (NaN, empty, outside the image)."""

@@ -2,7 +2,10 @@
 
 The subscription callback only hands the message to a worker thread through a bounded queue
 (``queue_size`` 1 = newest frame only), so when inference is slower than the camera stale frames
-are dropped and counted instead of queueing up: latency stays bounded.
+are dropped and counted instead of queueing up: latency stays bounded. Detections and masks
+are published as soon as inference ends; the annotated image follows, and is drawn only while
+somebody subscribes. With ``--log-level detector_node:=debug`` every frame logs its stage times
+(``frame_timing``), among them its own inference time.
 """
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ import threading
 import time
 
 from rclpy.clock import Clock, ClockType
+from rclpy.logging import LoggingSeverity
 from rclpy.node import Node
 from sensor_msgs.msg import CompressedImage, Image
 from perception_msgs.msg import InstanceMaskArray
@@ -18,6 +22,7 @@ from vision_msgs.msg import Detection2DArray
 
 from perception_maskrcnn.backends import choose_backend, create_detector
 from perception_maskrcnn.frame_queue import LatestFrames
+from perception_maskrcnn.frame_timing import FrameTiming
 from perception_maskrcnn.image_conversion import (ImageConversionError, array_to_image,
                                                   compressed_to_rgb, image_to_rgb)
 from perception_maskrcnn.node_main import run_node
@@ -88,6 +93,8 @@ class DetectorNode(Node):
         self.counts = collections.Counter(received=0, processed=0, dropped_stale=0, rejected=0,
                                           failed=0)
         self._inference_s = 0.0
+        # Per-frame stage times are logged only at debug level (--log-level detector_node:=debug).
+        self._log_timing = self.get_logger().get_effective_level() <= LoggingSeverity.DEBUG
         self._frames = LatestFrames(self.params['queue_size'])
         self._pub_detections = self.create_publisher(Detection2DArray, 'detections', OUTPUT_QOS)
         self._pub_masks = self.create_publisher(InstanceMaskArray, 'detections/masks', OUTPUT_QOS)
@@ -106,10 +113,11 @@ class DetectorNode(Node):
         self._worker = threading.Thread(target=self._work, name='inference', daemon=True)
         self._worker.start()
 
-    def _on_image(self, msg) -> None:
+    def _on_image(self, msg, info) -> None:
         """Hand the frame to the worker; a frame it replaces is stale and counted as dropped."""
         self.counts['received'] += 1
-        if self._frames.put(msg):
+        # DDS reception and callback times travel with the frame, for the timing log.
+        if self._frames.put((msg, info['received_timestamp'] * 1e-9, time.time())):
             self.counts['dropped_stale'] += 1
             self.get_logger().warning(
                 f'inference slower than the camera: {self.counts["dropped_stale"]} stale frames '
@@ -117,9 +125,15 @@ class DetectorNode(Node):
 
     def _work(self) -> None:
         """Worker loop: newest frame -> detector -> messages, until the node is destroyed."""
-        while (msg := self._frames.get()) is not None:
+        while (item := self._frames.get()) is not None:
+            msg, reception, callback = item
+            timing = FrameTiming(msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec)
+            timing.since_stamp('image_dds', reception)
+            timing.since_stamp('image_in', callback)
+            timing.since_stamp('picked')
+            timing.restart()
             try:
-                self.process(msg)
+                self.process(msg, timing)
             except Exception as exc:  # the thread must survive; at shutdown, publish may fail
                 if not self.context.ok():
                     return
@@ -127,8 +141,10 @@ class DetectorNode(Node):
                 self.get_logger().error(f'frame processing failed: {exc}',
                                         throttle_duration_sec=WARN_PERIOD_S)
 
-    def process(self, msg) -> tuple[Detection2DArray, InstanceMaskArray] | None:
+    def process(self, msg, timing: FrameTiming | None = None
+                ) -> tuple[Detection2DArray, InstanceMaskArray] | None:
         """Detect in one image message and publish; malformed images are counted and skipped."""
+        timing = timing or FrameTiming(0)
         try:
             image = self._decode(msg)
         except ImageConversionError as exc:
@@ -137,6 +153,7 @@ class DetectorNode(Node):
                 f'skipping malformed image ({self.counts["rejected"]} so far): {exc}',
                 throttle_duration_sec=WARN_PERIOD_S)
             return None
+        timing.lap('decode')
         start = time.perf_counter()
         try:
             detections = self.detector.detect(image)
@@ -146,18 +163,28 @@ class DetectorNode(Node):
                                     throttle_duration_sec=WARN_PERIOD_S)
             return None
         self._inference_s += time.perf_counter() - start
+        timing.lap('inference')
         det_msg, mask_msg = detections_to_msgs(detections, msg.header, image.shape[1],
                                                image.shape[0])
-        self._pub_detections.publish(det_msg)
+        timing.lap('build')
+        # Masks first: a tracker pairs them by stamp and starts work when the detections come.
         self._pub_masks.publish(mask_msg)
-        if self._pub_image is not None:
+        self._pub_detections.publish(det_msg)
+        timing.lap('publish')
+        timing.since_stamp('detections_out')
+        # The annotated image comes last, and only for a subscriber: 720p drawing is not free.
+        if self._pub_image is not None and self._pub_image.get_subscription_count() > 0:
             labels = [f'{name} {score:.2f}'
                       for name, score in zip(detections.labels(), detections.scores)]
             annotated = draw_instances(image, detections.boxes, labels,
                                        [color_for(name) for name in detections.labels()],
                                        detections.masks, detections.mask_origins)
+            timing.lap('draw')
             self._pub_image.publish(array_to_image(annotated, 'rgb8', msg.header))
+            timing.lap('image_publish')
         self.counts['processed'] += 1
+        if self._log_timing:
+            self.get_logger().debug(timing.line())
         return det_msg, mask_msg
 
     def _log_counts(self) -> None:
