@@ -32,7 +32,8 @@ class TrackerConfig:
     mobilenetv2 and histogram embeddings). Measured to help: time_based, camera_motion,
     low_score_pass, cascade_cost='iou_min' with max_iou_distance=0.5 (fewest ID switches),
     feature_ema=0.9 together with iou_min; appearance_veto_distance=0.6 changes nothing on the
-    benchmark but stops a dissimilar newcomer taking an occluded track's id. Trade-off: with
+    benchmark but stops a dissimilar newcomer taking an occluded track's id; relink_lost
+    (histograms: ID switches 81 -> 45, IDF1 72.0 -> 75.8). Trade-off: with
     iou_min, appearance only matches where the boxes still overlap (appearance_iou_distance),
     so a long occlusion with a drifting prediction is not bridged (appearance_iou_distance=1
     bridges it, at ~35% more ID switches with mobilenetv2). Measured not to help (off by default): the
@@ -89,6 +90,17 @@ class TrackerConfig:
     nsa_kalman: bool = _doc(
         False, 'NSA Kalman (GIAOTracker/StrongSORT): scale the measurement noise by '
                '(1 - detection score), so confident detections pull the state harder.')
+    relink_lost: bool = _doc(
+        True, 'When a new track is confirmed, give it the id of a lost confirmed track whose '
+              'motion gate (on the box centre) contains it and whose appearance is within '
+              'relink_max_cosine_distance (re-identification after a long occlusion); the lost '
+              'track is deleted. Needs appearance and n_init > 1.')
+    relink_max_cosine_distance: float = _doc(
+        0.4, 'relink_lost: largest cosine distance between the new and the lost track\'s '
+             'appearance.')
+    relink_max_age: int = _doc(
+        120, 'relink_lost: a lost confirmed track stays available for relinking (only) for up '
+             'to this many frames without a match, even past max_age (reported as lost).')
     time_based: bool = _doc(
         True, 'Step the Kalman filter by the real time between frame timestamps (dropped frames, '
               'variable rates). False = one nominal step per frame, as in the paper.')
@@ -139,7 +151,10 @@ class TrackerConfig:
         _require(0.0 <= self.appearance_veto_distance <= 2.0, 'appearance_veto_distance',
                  'in [0, 2]')
         _require(0.0 <= self.feature_ema < 1.0, 'feature_ema', 'in [0, 1)')
+        _require(0.0 <= self.relink_max_cosine_distance <= 2.0, 'relink_max_cosine_distance',
+                 'in [0, 2]')
         _require(self.max_age >= 0, 'max_age', '>= 0')
+        _require(self.relink_max_age >= 0, 'relink_max_age', '>= 0')
         _require(self.n_init >= 1, 'n_init', '>= 1')
         _require(self.gating_threshold > 0.0, 'gating_threshold', '> 0')
         _require(self.std_weight_position > 0.0, 'std_weight_position', '> 0')
@@ -157,7 +172,7 @@ class TrackerConfig:
         base = dict(max_iou_distance=0.7, cascade_cost='appearance', feature_ema=0.0,
                     appearance_veto_distance=2.0,
                     nsa_kalman=False, time_based=False, camera_motion=False,
-                    low_score_pass=False, class_aware=False)
+                    low_score_pass=False, class_aware=False, relink_lost=False)
         return cls(**{**base, **changes})
 
     @classmethod

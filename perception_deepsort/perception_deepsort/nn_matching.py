@@ -79,6 +79,10 @@ class FeatureGallery:
         self._features[rows, self._count[rows] % self.budget] = features
         self._count[rows] += 1
 
+    def newest(self, rows: np.ndarray) -> np.ndarray:
+        """(len(rows), D) each row's newest sample (its running average with ema > 0)."""
+        return self._features[rows, (self._count[rows] - 1) % self.budget]
+
     def newest_cosine_distance(self, rows: np.ndarray, queries: np.ndarray,
                                candidates: np.ndarray) -> np.ndarray:
         """Like min_cosine_distance, against each gallery's newest sample only (an upper bound)."""

@@ -22,6 +22,7 @@ from .iou_matching import fit_mask_to_box, iou, mask_iou
 from .kalman_filter import KalmanFilter, squared_mahalanobis
 from .linear_assignment import matching_cascade, min_cost_matching
 from .camera_motion import warp_states
+from .relink import relink_pairs
 from .track import CONFIRMED, TENTATIVE, TrackSet
 
 #: Smallest aspect ratio and height (pixels) a predicted box may reach.
@@ -69,13 +70,15 @@ class Tracker:
             r, c, _, _ = min_cost_matching(cost, self.config.low_score_iou_distance)
             self._correct(candidates[r], low_score.subset(c), now, innovation,
                           store_features=False)
+        if self.config.relink_lost:
+            self._relink(rows, innovation)
         self._initiate(detections.subset(unmatched_cols), now)
         self._delete_expired(now)
 
     def _associate(self, dets: DetectionBatch, innovation):
         """Cascade then IoU matching; returns matched rows/cols and the unmatched of each."""
         t, cfg = self.tracks, self.config
-        confirmed = np.flatnonzero(t.states == CONFIRMED)
+        confirmed = np.flatnonzero(self._associable())
         cost, max_distance = self._cascade_cost(confirmed, dets, innovation)
         r, c, missed, free_cols = matching_cascade(cost, max_distance,
                                                    t.frames_since_update[confirmed])
@@ -89,6 +92,14 @@ class Tracker:
             rows, c = np.concatenate([rows, iou_rows[r2]]), np.concatenate([c, c2])
             iou_rows = iou_rows[iou_missed]
         return rows, c, np.concatenate([unmatched_rows, iou_rows]), free_cols
+
+    def _associable(self) -> np.ndarray:
+        """Confirmed tracks the cascade may match (not those kept only for relinking)."""
+        t = self.tracks
+        confirmed = t.states == CONFIRMED
+        if self.config.relink_lost and self.config.relink_max_age > self.config.max_age:
+            confirmed &= t.frames_since_update <= self.config.max_age
+        return confirmed
 
     def _cascade_cost(self, rows: np.ndarray, dets: DetectionBatch,
                       innovation) -> tuple[np.ndarray, float]:
@@ -172,6 +183,28 @@ class Tracker:
             for row, mask, origin in zip(rows, dets.masks, dets.mask_origins):
                 t.masks[row], t.mask_origins[row] = mask, origin
 
+    def _relink(self, matched: np.ndarray, innovation) -> None:
+        """Give tracks confirmed this frame the id of a lost track they continue (relink.py)."""
+        t, cfg = self.tracks, self.config
+        # Promoted this frame: confirmed with exactly n_init hits, all consecutive.
+        new = matched[(t.states[matched] == CONFIRMED) & (t.hits[matched] == cfg.n_init)
+                      & (t.age[matched] == cfg.n_init)]
+        if len(new) == 0 or cfg.n_init <= 1 or t.gallery.dim is None:
+            return
+        lost = np.flatnonzero((t.states == CONFIRMED) & (t.frames_since_update > 0))
+        if len(lost) == 0:
+            return
+        same_class = (t.class_ids[lost, None] == t.class_ids[None, new]
+                      if cfg.class_aware else np.ones((len(lost), len(new)), dtype=bool))
+        old, young = relink_pairs(t.gallery, innovation, lost, new, t.means[new, :4],
+                                  t.gallery.newest(new), same_class,
+                                  cfg.relink_max_cosine_distance)
+        if len(old):
+            t.ids[young] = t.ids[old]
+            keep = np.ones(len(t), dtype=bool)
+            keep[old] = False
+            t.keep(keep)
+
     def _initiate(self, dets: DetectionBatch, now: float) -> None:
         """Start a track for each unmatched detection."""
         n = len(dets)
@@ -189,7 +222,8 @@ class Tracker:
     def _delete_expired(self, now: float) -> None:
         """Remove tentative tracks that missed and tracks unmatched for too long."""
         cfg = self.config
-        dead = self.tracks.expired(cfg.max_age, cfg.max_age_s, now)
+        max_age = max(cfg.max_age, cfg.relink_max_age) if cfg.relink_lost else cfg.max_age
+        dead = self.tracks.expired(max_age, cfg.max_age_s, now)
         if dead.any():
             self.tracks.keep(~dead)
 
