@@ -98,7 +98,8 @@ class Tracker:
         t = self.tracks
         confirmed = t.states == CONFIRMED
         if self.config.relink_lost and self.config.relink_max_age > self.config.max_age:
-            confirmed &= t.frames_since_update <= self.config.max_age
+            # Without relinking, a track is deleted after its (max_age + 1)-th missed frame.
+            confirmed &= t.frames_since_update <= self.config.max_age + 1
         return confirmed
 
     def _cascade_cost(self, rows: np.ndarray, dets: DetectionBatch,
