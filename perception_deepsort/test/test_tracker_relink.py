@@ -66,5 +66,17 @@ def test_tracks_kept_for_relinking_do_not_enter_the_cascade():
         tracker.update(empty, np.zeros(0), np.zeros(0, int), timestamp=frame / FPS)
     outputs = tracker.update(np.array([box(100, 200)]), np.array([0.9]), np.zeros(1, int),
                              timestamp=(on.max_age + 8) / FPS, embeddings=feature)
-    states = sorted(o.state for o in outputs)
-    assert states == ['lost', 'tentative']
+    assert [o.state for o in outputs] == ['tentative']  # the kept track is not reported
+    assert len(tracker.tracker.tracks) == 2
+
+
+def test_tracks_kept_only_for_relinking_are_not_reported():
+    on = TrackerConfig(camera_motion=False, relink_lost=True, max_age=3, relink_max_age=120)
+    tracker = DeepSort(on)
+    for frame in range(5):
+        tracker.update(np.array([box(100, 200)]), np.array([0.9]), np.zeros(1, int),
+                       timestamp=frame / FPS, embeddings=normalize(np.ones((1, 8))))
+    states = [[o.state for o in tracker.update(np.zeros((0, 4)), [], [], timestamp=(5 + k) / FPS)]
+              for k in range(5)]
+    assert states == [['lost'], ['lost'], ['lost'], [], []]  # as without relinking
+    assert len(tracker.tracker.tracks) == 1  # still kept for relinking
