@@ -33,9 +33,15 @@ def centre_distance(innovation, rows: np.ndarray, xyah: np.ndarray) -> np.ndarra
 
 def relink_pairs(gallery, innovation, lost: np.ndarray, new: np.ndarray,
                  new_xyah: np.ndarray, new_features: np.ndarray, same_class: np.ndarray,
-                 max_cosine_distance: float):
+                 max_cosine_distance: float, margin: float = 0.0):
     """(lost rows, new rows) to merge: gated by motion, assigned on appearance distance."""
     gate = (centre_distance(innovation, lost, new_xyah) <= CHI2INV95_2DOF) & same_class
     cost = gallery.min_cosine_distance(lost, new_features, gate)
+    if margin > 0.0 and len(lost) > 1:
+        # Ambiguous when another lost track looks almost as similar: leave the new id.
+        ordered = np.sort(cost, axis=0)
+        with np.errstate(invalid='ignore'):  # inf - inf: no candidate at all
+            clear = ordered[1] - ordered[0] >= margin
+        cost = np.where(clear, cost, np.inf)
     r, c, _, _ = min_cost_matching(cost, max_cosine_distance)
     return lost[r], new[c]

@@ -63,7 +63,12 @@ class Tracker:
         # Projection of every predicted track, shared by gating and the Kalman updates.
         innovation = self.kf.innovation(self.tracks.means, self.tracks.covs)
         rows, cols, unmatched_rows, unmatched_cols = self._associate(detections, innovation)
-        self._correct(rows, detections.subset(cols), now, innovation, store_features=True)
+        clean = None
+        if self.config.crowd_iou > 0.0:
+            # A crop showing two people would pull the track's appearance towards the other.
+            clean = ~crowded_detections(detections.boxes, self.config.crowd_iou)[cols]
+        self._correct(rows, detections.subset(cols), now, innovation, store_features=True,
+                      feature_rows=clean)
         if low_score is not None and len(low_score) and len(unmatched_rows):
             candidates = unmatched_rows[self.tracks.states[unmatched_rows] == CONFIRMED]
             cost = self._iou_cost(candidates, low_score)
@@ -121,6 +126,10 @@ class Tracker:
                        & (iou_distance <= cfg.appearance_iou_distance))
             cost = np.minimum(iou_distance, np.where(similar, cosine, 1.0))
             veto = cosine > cfg.appearance_veto_distance
+            if cfg.stale_frames > 0:
+                # A drifted prediction may overlap someone else: ask for appearance agreement.
+                stale = t.frames_since_update[rows] > cfg.stale_frames
+                veto |= stale[:, None] & (cosine > cfg.stale_cosine_distance)
             return np.where(gate & ~veto, cost, np.inf), cfg.max_iou_distance
         return cosine, cfg.max_cosine_distance
 
@@ -168,7 +177,7 @@ class Tracker:
         return self.tracks.class_ids[rows, None] == dets.class_ids[None, :]
 
     def _correct(self, rows: np.ndarray, dets: DetectionBatch, now: float, innovation,
-                 store_features: bool) -> None:
+                 store_features: bool, feature_rows: np.ndarray | None = None) -> None:
         """Kalman-update matched tracks with their detections and record the hit."""
         t = self.tracks
         if self.config.nsa_kalman:
@@ -179,7 +188,10 @@ class Tracker:
                                                      innovation)
         t.mark_hit(rows, dets.scores, dets.class_ids, now, dets.indices, self.config.n_init)
         if store_features and dets.features is not None:
-            t.gallery.append(rows, dets.features)
+            if feature_rows is None:
+                t.gallery.append(rows, dets.features)
+            else:
+                t.gallery.append(rows[feature_rows], dets.features[feature_rows])
         if self.config.mask_iou and dets.masks is not None:
             for row, mask, origin in zip(rows, dets.masks, dets.mask_origins):
                 t.masks[row], t.mask_origins[row] = mask, origin
@@ -199,7 +211,7 @@ class Tracker:
                       if cfg.class_aware else np.ones((len(lost), len(new)), dtype=bool))
         old, young = relink_pairs(t.gallery, innovation, lost, new, t.means[new, :4],
                                   t.gallery.newest(new), same_class,
-                                  cfg.relink_max_cosine_distance)
+                                  cfg.relink_max_cosine_distance, cfg.relink_margin)
         if len(old):
             t.ids[young] = t.ids[old]
             keep = np.ones(len(t), dtype=bool)
@@ -227,6 +239,15 @@ class Tracker:
         dead = self.tracks.expired(max_age, cfg.max_age_s, now)
         if dead.any():
             self.tracks.keep(~dead)
+
+
+def crowded_detections(boxes: np.ndarray, max_iou: float) -> np.ndarray:
+    """(N,) True for boxes overlapping another box with IoU above max_iou."""
+    if len(boxes) < 2:
+        return np.zeros(len(boxes), dtype=bool)
+    overlap = iou(boxes, boxes)
+    np.fill_diagonal(overlap, 0.0)
+    return overlap.max(axis=1) > max_iou
 
 
 def _rows_of(innovation: tuple[np.ndarray, np.ndarray], rows: np.ndarray):
