@@ -80,6 +80,10 @@ class FeatureGallery:
             self._features[rows, count % self.budget] = features
         self._count[rows] = count + 1
 
+    def newest(self, rows: np.ndarray) -> np.ndarray:
+        """(len(rows), D) each row's newest sample (its running average with ema > 0)."""
+        return self._features[rows, (self._count[rows] - 1) % self.budget]
+
     def newest_cosine_distance(self, rows: np.ndarray, queries: np.ndarray) -> np.ndarray:
         """(P,) cosine distance of queries[i] to row rows[i]'s newest sample (an upper bound).
 

@@ -179,8 +179,11 @@ class DeepSort:
             self.stats['camera_motion_failures'] += 1
 
     def _outputs(self, now: float) -> list[TrackOutput]:
-        """TrackOutput for every live track, in creation order."""
+        """TrackOutput for every live track within max_age, in creation order."""
         t = self.tracker.tracks
+        if self.config.relink_lost and (t.frames_since_update > self.config.max_age).any():
+            # Tracks kept past max_age only as relinking candidates are not reported.
+            t = t.reported(self.config.max_age)
         boxes = xyah_to_xyxy(t.means[:, :4])
         velocities = map(tuple, (t.means[:, 4:6] / self.config.nominal_dt).tolist())
         since = np.maximum(now - t.last_update_time, 0.0).tolist()

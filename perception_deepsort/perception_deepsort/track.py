@@ -72,6 +72,11 @@ class TrackSet:
         self.mask_origins = [self.mask_origins[i] for i in kept]
         self.gallery.keep(rows)
 
+    def reported(self, max_age: int) -> 'TrackView':
+        """The per-track arrays of the tracks missed for at most max_age frames."""
+        rows = self.frames_since_update <= max_age
+        return TrackView(**{name: getattr(self, name)[rows] for name in self.ARRAYS})
+
     def mark_predicted(self) -> None:
         """One more frame has passed for every track (reference Track.predict bookkeeping)."""
         self.age += 1
@@ -97,3 +102,10 @@ class TrackSet:
         if max_age_s > 0.0:
             too_old |= missed & (now - self.last_update_time > max_age_s)
         return (missed & (self.states == TENTATIVE)) | too_old
+
+
+class TrackView:
+    """A read-only selection of a TrackSet's per-track arrays (same attribute names)."""
+
+    def __init__(self, **arrays: np.ndarray):
+        self.__dict__.update(arrays)

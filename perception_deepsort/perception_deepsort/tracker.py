@@ -22,6 +22,7 @@ from .iou_matching import fit_mask_to_box, iou, mask_iou, paired_iou
 from .kalman_filter import KalmanFilter, squared_mahalanobis
 from .linear_assignment import min_cost_matching, sparse_matching_cascade
 from .camera_motion import warp_states
+from .relink import relink_pairs
 from .track import CONFIRMED, TENTATIVE, TrackSet
 
 #: Smallest aspect ratio and height (pixels) a predicted box may reach.
@@ -62,13 +63,20 @@ class Tracker:
         # Projection of every predicted track, shared by gating and the Kalman updates.
         innovation = self.kf.innovation(self.tracks.means, self.tracks.covs)
         rows, cols, unmatched_rows, unmatched_cols = self._associate(detections, innovation)
-        self._correct(rows, detections.subset(cols), now, innovation, store_features=True)
+        clean = None
+        if self.config.crowd_iou > 0.0:
+            # A crop showing two people would pull the track's appearance towards the other.
+            clean = ~crowded_detections(detections.boxes, self.config.crowd_iou)[cols]
+        self._correct(rows, detections.subset(cols), now, innovation, store_features=True,
+                      feature_rows=clean)
         if low_score is not None and len(low_score) and len(unmatched_rows):
             candidates = unmatched_rows[self.tracks.states[unmatched_rows] == CONFIRMED]
             cost = self._iou_cost(candidates, low_score)
             r, c, _, _ = min_cost_matching(cost, self.config.low_score_iou_distance)
             self._correct(candidates[r], low_score.subset(c), now, innovation,
                           store_features=False)
+        if self.config.relink_lost:
+            self._relink(rows, innovation)
         if len(unmatched_cols):
             self._initiate(detections.subset(unmatched_cols), now)
         self._delete_expired(now)
@@ -76,7 +84,7 @@ class Tracker:
     def _associate(self, dets: DetectionBatch, innovation):
         """Cascade then IoU matching; returns matched rows/cols and the unmatched of each."""
         t, cfg = self.tracks, self.config
-        confirmed = np.flatnonzero(t.states == CONFIRMED)
+        confirmed = np.flatnonzero(self._associable())
         r, c, cost, max_distance = self._cascade_pairs(confirmed, dets, innovation)
         r, c, missed, free_cols = sparse_matching_cascade(
             r, c, cost, max_distance, t.frames_since_update[confirmed], (len(confirmed), len(dets)))
@@ -90,6 +98,15 @@ class Tracker:
             rows, c = np.concatenate([rows, iou_rows[r2]]), np.concatenate([c, c2])
             iou_rows = iou_rows[iou_missed]
         return rows, c, np.concatenate([unmatched_rows, iou_rows]), free_cols
+
+    def _associable(self) -> np.ndarray:
+        """Confirmed tracks the cascade may match (not those kept only for relinking)."""
+        t = self.tracks
+        confirmed = t.states == CONFIRMED
+        if self.config.relink_lost and self.config.relink_max_age > self.config.max_age:
+            # Without relinking, a track is deleted after its (max_age + 1)-th missed frame.
+            confirmed &= t.frames_since_update <= self.config.max_age + 1
+        return confirmed
 
     def _cascade_pairs(self, rows: np.ndarray, dets: DetectionBatch, innovation):
         """Cascade costs of the gated pairs and their acceptance threshold.
@@ -132,7 +149,12 @@ class Tracker:
         similar = ((cosine <= cfg.max_cosine_distance)
                    & (iou_distance <= cfg.appearance_iou_distance))
         cost = np.minimum(iou_distance, np.where(similar, cosine, 1.0))
-        return cost, ~(cosine > cfg.appearance_veto_distance)
+        veto = cosine > cfg.appearance_veto_distance
+        if cfg.stale_frames > 0:
+            # A drifted prediction may overlap someone else: ask for appearance agreement.
+            stale = self.tracks.frames_since_update[rows[r]] > cfg.stale_frames
+            veto |= stale & (cosine > cfg.stale_cosine_distance)
+        return cost, ~veto
 
     def _appearance_cost(self, rows: np.ndarray, features: np.ndarray, gate: np.ndarray,
                          r: np.ndarray, c: np.ndarray) -> np.ndarray:
@@ -184,7 +206,7 @@ class Tracker:
         return self.tracks.class_ids[rows, None] == dets.class_ids[None, :]
 
     def _correct(self, rows: np.ndarray, dets: DetectionBatch, now: float, innovation,
-                 store_features: bool) -> None:
+                 store_features: bool, feature_rows: np.ndarray | None = None) -> None:
         """Kalman-update matched tracks with their detections and record the hit."""
         t = self.tracks
         if self.config.nsa_kalman:
@@ -195,10 +217,35 @@ class Tracker:
                                                      innovation)
         t.mark_hit(rows, dets.scores, dets.class_ids, now, dets.indices, self.config.n_init)
         if store_features and dets.features is not None:
-            t.gallery.append(rows, dets.features)
+            if feature_rows is None:
+                t.gallery.append(rows, dets.features)
+            else:
+                t.gallery.append(rows[feature_rows], dets.features[feature_rows])
         if self.config.mask_iou and dets.masks is not None:
             for row, mask, origin in zip(rows, dets.masks, dets.mask_origins):
                 t.masks[row], t.mask_origins[row] = mask, origin
+
+    def _relink(self, matched: np.ndarray, innovation) -> None:
+        """Give tracks confirmed this frame the id of a lost track they continue (relink.py)."""
+        t, cfg = self.tracks, self.config
+        # Promoted this frame: confirmed with exactly n_init hits, all consecutive.
+        new = matched[(t.states[matched] == CONFIRMED) & (t.hits[matched] == cfg.n_init)
+                      & (t.age[matched] == cfg.n_init)]
+        if len(new) == 0 or cfg.n_init <= 1 or t.gallery.dim is None:
+            return
+        lost = np.flatnonzero((t.states == CONFIRMED) & (t.frames_since_update > 0))
+        if len(lost) == 0:
+            return
+        same_class = (t.class_ids[lost, None] == t.class_ids[None, new]
+                      if cfg.class_aware else np.ones((len(lost), len(new)), dtype=bool))
+        old, young = relink_pairs(t.gallery, innovation, lost, new, t.means[new, :4],
+                                  t.gallery.newest(new), same_class,
+                                  cfg.relink_max_cosine_distance, cfg.relink_margin)
+        if len(old):
+            t.ids[young] = t.ids[old]
+            keep = np.ones(len(t), dtype=bool)
+            keep[old] = False
+            t.keep(keep)
 
     def _initiate(self, dets: DetectionBatch, now: float) -> None:
         """Start a track for each unmatched detection."""
@@ -217,9 +264,19 @@ class Tracker:
     def _delete_expired(self, now: float) -> None:
         """Remove tentative tracks that missed and tracks unmatched for too long."""
         cfg = self.config
-        dead = self.tracks.expired(cfg.max_age, cfg.max_age_s, now)
+        max_age = max(cfg.max_age, cfg.relink_max_age) if cfg.relink_lost else cfg.max_age
+        dead = self.tracks.expired(max_age, cfg.max_age_s, now)
         if dead.any():
             self.tracks.keep(~dead)
+
+
+def crowded_detections(boxes: np.ndarray, max_iou: float) -> np.ndarray:
+    """(N,) True for boxes overlapping another box with IoU above max_iou."""
+    if len(boxes) < 2:
+        return np.zeros(len(boxes), dtype=bool)
+    overlap = iou(boxes, boxes)
+    np.fill_diagonal(overlap, 0.0)
+    return overlap.max(axis=1) > max_iou
 
 
 def _rows_of(innovation: tuple[np.ndarray, np.ndarray], rows: np.ndarray):
