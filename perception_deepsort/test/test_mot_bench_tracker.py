@@ -23,5 +23,7 @@ def test_bench_tracker_quick(tmp_path):
             'boxmot OC-SORT', 'boxmot BoT-SORT (no ReID, ECC)'} <= set(trackers)
     for table in trackers.values():
         assert 0 <= table['all']['IDF1'] <= 1 and table['all']['IDSW'] >= 0
-    assert report['process']['fps'] > 0 and len(report['goals']) == 5
+    assert set(report['heldout']['trackers']) == set(trackers)  # same trackers, other seeds
+    assert report['process']['fps'] > 0 and len(report['goals']) == 7
     assert '| objects/frame |' in proc.stdout and '### Goals' in proc.stdout
+    assert 'held-out' in proc.stdout
