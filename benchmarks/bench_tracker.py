@@ -142,11 +142,15 @@ DEFAULT = 'ours: default (all extensions)'
 def embed_sequence(seq_dir, embedder, cache):
     """Per-frame embeddings of every detection of a sequence (cached next to it)."""
     from perception_deepsort.mot import io
-    if os.path.isfile(cache):
-        data = np.load(cache)
-        return np.split(data['features'], np.cumsum(data['counts'])[:-1])
     info = io.read_seqinfo(seq_dir)
     dets = io.read_detections(seq_dir, info.length)
+    if os.path.isfile(cache):
+        data = np.load(cache)
+        cached = np.split(data['features'], np.cumsum(data['counts'])[:-1])
+        # A cache from an older embedder version is recomputed: check it on the first frame.
+        first = embedder.embed(io.read_frame(seq_dir, info, 1), dets[0].boxes)
+        if len(cached) == info.length and np.allclose(cached[0], first, atol=1e-6):
+            return cached
     features = [embedder.embed(image, d.boxes) for d, (_, image) in zip(dets, io.iter_frames(seq_dir, info))]
     np.savez(cache, features=np.concatenate(features), counts=[len(f) for f in features])
     return features

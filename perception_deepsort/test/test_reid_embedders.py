@@ -130,6 +130,20 @@ def test_histogram_separates_colours():
     assert float(a @ c) > float(a @ b) + 0.5
 
 
+def test_histogram_ignores_the_box_corners():
+    # Same person (red), different backgrounds in the corners: only the ellipse counts.
+    person = np.zeros((128, 64, 3), np.uint8)
+    person[..., 0] = 200
+    on_blue, on_green = person.copy(), person.copy()
+    for y, x in ((slice(0, 20), slice(0, 8)), (slice(-20, None), slice(-8, None))):
+        on_blue[y, x] = (0, 0, 220)
+        on_green[y, x] = (0, 220, 0)
+    masked = create_embedder('histogram').embed_crops([person, on_blue, on_green])
+    whole = create_embedder('histogram', ellipse=0).embed_crops([person, on_blue, on_green])
+    assert np.allclose(masked[0], masked[1]) and np.allclose(masked[0], masked[2])
+    assert float(whole[1] @ whole[2]) < 0.999  # without the ellipse the corners leak in
+
+
 def test_auto_and_unknown_names():
     # CPU: histograms (MobileNetV2 is too slow for 30 Hz there); CUDA: MobileNetV2.
     assert create_embedder('auto', device='cpu').name == 'histogram'

@@ -181,15 +181,24 @@ class HistogramEmbedder(Embedder):
     """HSV colour histograms of horizontal stripes (head/torso/legs differ), square-rooted.
 
     Hue gets the most bins and value the fewest: hue survives lighting changes, value does not.
+    Only pixels inside an ellipse centred in the box count (``ellipse``: its width as a fraction
+    of the box width; 0 = the whole box): a box's corners show background and neighbours. The
+    ellipse (0.8) raised IDF1 by ~1 point on benchmarks/bench_tracker.py, held-out seeds too.
     """
 
     name = 'histogram'
 
-    def __init__(self, stripes=4, bins=(16, 4, 2), input_size=(64, 32)):
+    def __init__(self, stripes=4, bins=(16, 4, 2), input_size=(64, 32), ellipse=0.8):
         self.stripes = int(stripes)
         self.bins = [int(b) for b in bins]
         self.input_size = tuple(input_size)
         self.dim = self.stripes * int(np.prod(self.bins))
+        self.mask = None
+        if ellipse > 0:
+            height, width = self.input_size
+            self.mask = np.zeros((height, width), np.uint8)
+            axes = (max(1, round(width / 2 * ellipse)), height // 2)
+            cv2.ellipse(self.mask, (width // 2, height // 2), axes, 0, 0, 360, 255, -1)
 
     def _embed_batch(self, crops):
         features = np.empty((len(crops), self.dim), dtype=np.float32)
@@ -198,7 +207,9 @@ class HistogramEmbedder(Embedder):
         for i, crop in enumerate(crops):
             hsv = cv2.cvtColor(crop, cv2.COLOR_RGB2HSV)
             parts = [
-                cv2.calcHist([hsv[top:bottom]], [0, 1, 2], None, self.bins, ranges).ravel()
+                cv2.calcHist([hsv[top:bottom]], [0, 1, 2],
+                             None if self.mask is None else self.mask[top:bottom],
+                             self.bins, ranges).ravel()
                 for top, bottom in zip(edges[:-1], edges[1:])
             ]
             # The square root (Hellinger kernel) keeps one dominant colour from swamping the rest.
