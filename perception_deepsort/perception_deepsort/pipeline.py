@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .box_validation import as_arrays, rejections
-from .camera_motion import CameraMotionEstimator
+from .camera_motion import CameraMotionEstimator, MotionFrame
 from .config import TrackerConfig
 from .detection import DetectionBatch, xyah_to_xyxy
 from .nn_matching import normalize
@@ -83,14 +83,16 @@ class DeepSort:
 
     def update(self, boxes_xyxy, scores, class_ids, timestamp: float | None = None,
                image: np.ndarray | None = None, embeddings=None, masks=None, mask_origins=None,
-               image_size: tuple[int, int] | None = None) -> list[TrackOutput]:
+               image_size: tuple[int, int] | None = None,
+               motion_frame: MotionFrame | None = None) -> list[TrackOutput]:
         """Track one frame and return every live track.
 
         boxes_xyxy (N, 4) pixels; scores (N,); class_ids (N,); timestamp in seconds (None =
         one nominal frame after the previous one); image HxWx3 uint8 RGB (for the embedder,
         camera motion and the image size); embeddings (N, D) precomputed appearance features;
         masks / mask_origins: bool windows and their (x0, y0); image_size (w, h) when no image
-        is given, to reject boxes outside it. Raises ValueError on malformed arrays; bad rows
+        is given, to reject boxes outside it; motion_frame: prepare_motion(image) done ahead
+        (same results, less work here). Raises ValueError on malformed arrays; bad rows
         (NaN, empty, off-image) are dropped with a warning and counted in `stats`.
         """
         cfg = self.config
@@ -113,10 +115,25 @@ class DeepSort:
         low_score = _detections(low, *inputs) if cfg.low_score_pass and low.any() else None
 
         self.tracker.predict(steps)
-        if self.camera is not None and image is not None:
-            self._compensate_camera_motion(image, boxes[valid])
+        if self.camera is not None and (image is not None or motion_frame is not None):
+            self._compensate_camera_motion(image if motion_frame is None else motion_frame,
+                                           boxes[valid])
         self.tracker.update(high_score, now, low_score)
         return self._outputs(now)
+
+    def prepare_motion(self, image: np.ndarray) -> MotionFrame | None:
+        """Image-only camera-motion work of a later update(motion_frame=...); None when off."""
+        return None if self.camera is None else self.camera.prepare(image)
+
+    def precompute_motion(self, frame: MotionFrame | None = None) -> None:
+        """Idle-time work for the next update(): the last frame's corners, the motion to `frame`.
+
+        A node calls it between frames; results stay identical to doing it all in update().
+        """
+        if self.camera is not None:
+            self.camera.settle()
+            if frame is not None:
+                self.camera.motion_to(frame)
 
     def _advance_clock(self, timestamp: float | None) -> tuple[float, float]:
         """(current time, prediction steps in nominal frames); resets when time goes back."""
@@ -169,7 +186,8 @@ class DeepSort:
                              f'{features.shape} for {len(boxes)} boxes; expected (N, D)')
         return normalize(features) if features.shape[1] > 0 else None
 
-    def _compensate_camera_motion(self, image: np.ndarray, object_boxes: np.ndarray) -> None:
+    def _compensate_camera_motion(self, image: np.ndarray | MotionFrame,
+                                  object_boxes: np.ndarray) -> None:
         """Estimate the image motion since the last frame and warp the predicted tracks."""
         had_previous = self.camera.ready
         affine = self.camera.estimate(image, object_boxes)
