@@ -3,7 +3,9 @@
 Plain Python, no ROS: the caller passes stamps as integer nanoseconds and ``now`` as a monotonic
 time in seconds. Frames come out in the order their primaries arrived, as soon as every expected
 secondary is there, or incomplete once ``timeout_s`` has passed (a detection whose image never
-arrives is still tracked). Buffers are bounded; everything discarded is counted in ``counts``.
+arrives is still tracked) or once a newer message of each missing stream has arrived (one
+publisher's messages arrive in order: the missing one was lost). Buffers are bounded;
+everything discarded is counted in ``counts``.
 """
 from __future__ import annotations
 
@@ -35,6 +37,7 @@ class StampSync:
         self._pending: collections.deque[Frame] = collections.deque()
         # Secondaries that arrived before their primary: key -> {stamp: msg}, oldest first.
         self._early = {key: collections.OrderedDict() for key in self.keys}
+        self._latest: dict = {}  # key -> stamp of the message of that stream that came last
         self.counts = collections.Counter()
 
     def add_primary(self, stamp: int, msg, now: float) -> None:
@@ -44,6 +47,7 @@ class StampSync:
 
     def add(self, key: str, stamp: int, msg, now: float) -> None:
         """Attach a secondary message to its pending primary, or hold it until that arrives."""
+        self._latest[key] = stamp
         for frame in self._pending:
             if frame.stamp == stamp and frame.parts[key] is None:
                 frame.parts[key] = msg
@@ -63,7 +67,9 @@ class StampSync:
         ready = []
         while self._pending:
             head = self._pending[0]
-            complete = all(head.parts[key] is not None for key in expected)
+            # A stream whose newest message is later than the head will not bring the head's.
+            complete = all(head.parts[key] is not None or self._latest.get(key, -1) > head.stamp
+                           for key in expected)
             overdue = now - head.arrival >= self.timeout_s or len(self._pending) > self.buffer_size
             if not (complete or overdue):
                 break
@@ -86,6 +92,7 @@ class StampSync:
         """Forget every pending and held message (counted as unused)."""
         self.counts['unused_primary'] += len(self._pending)
         self._pending.clear()
+        self._latest.clear()
         for key, early in self._early.items():
             self.counts[f'unused_{key}'] += len(early)
             early.clear()

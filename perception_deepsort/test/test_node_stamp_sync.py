@@ -25,13 +25,45 @@ def test_a_frame_whose_image_never_arrives_is_released_after_the_timeout():
     assert sync.counts['missing_image'] == 1
 
 
-def test_frames_keep_their_order_behind_an_incomplete_head():
-    sync = StampSync(('image',), buffer_size=4, timeout_s=0.5)
+def test_a_lost_image_releases_the_head_at_once_and_in_order():
+    sync = StampSync(('image', 'masks'), buffer_size=4, timeout_s=0.5)
     sync.add_primary(1, 'a', now=0.0)
     sync.add_primary(2, 'b', now=0.1)
     sync.add('image', 2, 'img2', now=0.1)
-    assert sync.pop_ready(0.2) == []                 # b is complete but waits for a
-    assert [f.primary for f in sync.pop_ready(0.5)] == ['a', 'b']
+    sync.add('masks', 1, 'mask1', now=0.1)
+    sync.add('masks', 2, 'mask2', now=0.1)
+    # img2 came after img1 would have: img1 is lost, a goes out now, before b.
+    assert [f.primary for f in sync.pop_ready(0.2)] == ['a', 'b']
+    assert sync.counts['missing_image'] == 1
+
+
+def test_frames_keep_their_order_behind_an_incomplete_head():
+    sync = StampSync(('image', 'masks'), buffer_size=4, timeout_s=0.5)
+    sync.add_primary(1, 'a', now=0.0)
+    sync.add_primary(2, 'b', now=0.1)
+    sync.add('image', 2, 'img2', now=0.1)            # image 1 lost, but masks 1 may still come
+    sync.add('image', 3, 'img3', now=0.1)
+    assert sync.pop_ready(0.2) == []                 # a waits for its masks, b behind it
+    assert [f.primary for f in sync.pop_ready(0.5)] == ['a']
+    assert sync.counts['missing_masks'] == 1 and sync.counts['missing_image'] == 1
+
+
+def test_a_newer_image_ends_the_wait_for_a_lost_one():
+    sync = StampSync(('image',), buffer_size=4, timeout_s=10.0)
+    sync.add_primary(5, 'det5', now=0.0)
+    sync.add('image', 6, 'img6', now=0.05)           # img5 was dropped (best effort)
+    [frame] = sync.pop_ready(0.05)
+    assert frame.parts == {'image': None} and sync.counts['missing_image'] == 1
+
+
+def test_an_image_from_before_a_bag_loop_does_not_end_the_wait():
+    sync = StampSync(('image',), buffer_size=4, timeout_s=1.0)
+    sync.add('image', 100, 'img100', now=0.0)
+    sync.add_primary(100, 'det100', now=0.0)
+    sync.pop_ready(0.0)
+    sync.add('image', 3, 'img3', now=1.0)            # looped: stamps restart
+    sync.add_primary(4, 'det4', now=1.0)             # its image is still on its way
+    assert sync.pop_ready(1.0) == []
 
 
 def test_only_expected_streams_are_waited_for():
