@@ -6,12 +6,16 @@ the input detections. Tracking runs on header stamps, so ``use_sim_time`` and ba
 nothing special; a stamp that goes backwards (bag looped) resets the tracker. Tracks go out
 before the annotated image is drawn, and the image is drawn only while somebody subscribes.
 With ``--log-level tracker_node:=debug`` every frame logs its stage times (``frame_timing``).
+Images are taken serialised and decoded in place when they arrive (usually long before their
+detections, which wait for inference); their camera-motion work is done then and between
+frames, off the path from detections to tracks.
 """
 from __future__ import annotations
 
 import collections
 import dataclasses
 import time
+import typing
 
 from perception_msgs.msg import InstanceMaskArray, TrackedObjectArray
 from rclpy.clock import Clock, ClockType
@@ -26,7 +30,8 @@ from perception_deepsort.stamp_sync import StampSync
 from perception_deepsort.track_drawing import TrackDrawer
 from perception_deepsort.track_conversions import confirmed_detections, stamp_to_ns, tracks_to_msg
 from perception_maskrcnn.frame_timing import FrameTiming
-from perception_maskrcnn.image_conversion import ImageConversionError, array_to_image, image_to_rgb
+from perception_maskrcnn.image_conversion import (ImageConversionError, array_to_image,
+                                                  image_from_cdr, image_to_rgb)
 from perception_maskrcnn.node_main import run_node
 from perception_maskrcnn.node_params import OUTPUT_QOS, ParamSpec, declare_parameters, input_qos
 from perception_maskrcnn.ros_conversions import msgs_to_detections
@@ -66,6 +71,14 @@ def build_embedder(config: TrackerConfig):
                            device=config.device)
 
 
+class DecodedImage(typing.NamedTuple):
+    """An image as its callback left it: pixels, or why not; its camera-motion frame."""
+
+    rgb: object  # HxWx3 uint8 view, None when malformed
+    error: Exception | None
+    motion: object  # MotionFrame, None when camera motion is off
+
+
 class TrackerNode(Node):
     """DeepSORT over ROS topics."""
 
@@ -100,12 +113,15 @@ class TrackerNode(Node):
                            if self.params['publish_annotated'] else None)
         # Callbacks take the message info too: its DDS reception time goes to the timing log.
         self.create_subscription(Detection2DArray, 'detections', self._on_detections, qos)
+        # Camera motion to the newest image is worked out ahead, between frames (see _prepare_next).
+        self._newest_image: tuple | None = None  # (stamp, MotionFrame)
+        self._motion_wanted = True  # the first image after a tracked frame gets its motion ahead
         self._subs = {'masks': self.create_subscription(
             InstanceMaskArray, 'detections/masks', lambda m, i: self._on_part('masks', m, i),
             qos)}
         if want_image:
             self._subs['image'] = self.create_subscription(
-                Image, 'image', lambda m, i: self._on_part('image', m, i), qos)
+                Image, 'image', self._on_image, qos, raw=True)
         # Steady clock: waiting and diagnostics keep working under use_sim_time without /clock.
         steady = Clock(clock_type=ClockType.STEADY_TIME)
         self.create_timer(max(self.params['sync_timeout_s'] / 2, 0.01), self._drain, clock=steady)
@@ -123,6 +139,41 @@ class TrackerNode(Node):
         self._sync.add(key, stamp_to_ns(msg.header.stamp), self._received(msg, info),
                        time.monotonic())
         self._drain()
+
+    def _on_image(self, data: bytes, info) -> None:
+        """Decode the image and do its image-only tracking work now, long before its detections."""
+        received = self._received(data, info)
+        try:  # serialised: fields read in place, no copy of the pixels (see image_from_cdr)
+            msg = image_from_cdr(data)
+        except ImageConversionError as exc:
+            self.counts['images_rejected'] += 1
+            self.get_logger().warning(f'ignoring a malformed image message: {exc}',
+                                      throttle_duration_sec=WARN_PERIOD_S)
+            return
+        stamp = stamp_to_ns(msg.header.stamp)
+        try:
+            image, error = image_to_rgb(msg), None
+        except ImageConversionError as exc:
+            image, error = None, exc
+        motion = self.tracker.prepare_motion(image) if image is not None else None
+        if motion is not None:
+            self._newest_image = (stamp, motion)
+            if self._motion_wanted:  # the previous frame is tracked: this image is likely next
+                self._motion_wanted = False
+                self.tracker.precompute_motion(motion)
+        self._sync.add('image', stamp, (DecodedImage(image, error, motion), *received[1:]),
+                       time.monotonic())
+        self._drain()
+
+    def _prepare_next(self, stamp: int) -> None:
+        """After a frame: camera motion from it to the newest later image (the detector's likely
+        next frame), or to the first image arriving from now on."""
+        newest = self._newest_image
+        if newest is not None and newest[0] > stamp:
+            self.tracker.precompute_motion(newest[1])
+        else:
+            self.tracker.precompute_motion()
+            self._motion_wanted = True
 
     @staticmethod
     def _received(msg, info) -> tuple:
@@ -179,19 +230,24 @@ class TrackerNode(Node):
         return True
 
     def _decode_image(self, image_msg):
-        """RGB pixels of the paired image; None (counted) when missing or malformed."""
+        """``(RGB pixels, MotionFrame)`` of the paired image; Nones (counted) when missing or
+        malformed. ``image_msg``: a DecodedImage from _on_image, or an Image message."""
         if image_msg is None:
             self.counts['frames_without_image'] += 1
-            return None
-        try:
-            return image_to_rgb(image_msg)
-        except ImageConversionError as exc:
+            return None, None
+        decoded = image_msg
+        if not isinstance(decoded, DecodedImage):  # a message handed to track() directly
+            try:
+                decoded = DecodedImage(image_to_rgb(image_msg), None, None)
+            except ImageConversionError as exc:
+                decoded = DecodedImage(None, exc, None)
+        if decoded.error is not None:
             self.counts['images_rejected'] += 1
             self.get_logger().warning(
                 f'tracking without the malformed image '
-                f'({self.counts["images_rejected"]} so far): {exc}',
+                f'({self.counts["images_rejected"]} so far): {decoded.error}',
                 throttle_duration_sec=WARN_PERIOD_S)
-            return None
+        return decoded.rgb, decoded.motion
 
     def _decode_detections(self, det_msg, masks_msg):
         """``(Detections, masks message or None)``; masks that do not fit are dropped (counted)."""
@@ -213,7 +269,7 @@ class TrackerNode(Node):
         if not self._check_stamp(stamp):
             return
         dets, masks_msg = self._decode_detections(det_msg, masks_msg)
-        image = self._decode_image(image_msg)
+        image, motion = self._decode_image(image_msg)
         timing.lap('decode')
         image_size = None
         if image is None and masks_msg is not None and masks_msg.image_width:
@@ -222,7 +278,8 @@ class TrackerNode(Node):
         try:
             tracks = self.tracker.update(dets.boxes, dets.scores, dets.class_ids, stamp * 1e-9,
                                          image=image, masks=dets.masks,
-                                         mask_origins=dets.mask_origins, image_size=image_size)
+                                         mask_origins=dets.mask_origins, image_size=image_size,
+                                         motion_frame=motion)
         except ValueError as exc:
             self.counts['frames_rejected'] += 1
             self.get_logger().warning(f'skipping a frame the tracker rejected: {exc}',
@@ -244,6 +301,8 @@ class TrackerNode(Node):
         self._pub_detections.publish(confirmed_detections(tracks, header, self._class_names))
         self._drawer.update(tracks)
         timing.lap('detections')
+        self._prepare_next(stamp)
+        timing.lap('motion_ahead')
         # The annotated image comes last: drawing and sending 720p must not delay the tracks.
         if image is not None and self._annotated_wanted():
             annotated = self._drawer.draw(image, tracks, dets)

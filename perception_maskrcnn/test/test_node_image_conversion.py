@@ -1,13 +1,17 @@
 """Image message <-> numpy: every encoding, zero-copy views, clear errors for malformed input."""
 import array
+import struct
 
 import cv2
 import numpy as np
 import pytest
 from sensor_msgs.msg import CompressedImage, Image
 
+from rclpy.serialization import serialize_message
+
 from perception_maskrcnn.image_conversion import (ImageConversionError, array_to_image,
-                                                  compressed_to_rgb, image_to_array, image_to_rgb)
+                                                  compressed_from_cdr, compressed_to_rgb,
+                                                  image_from_cdr, image_to_array, image_to_rgb)
 
 RNG = np.random.default_rng(0)
 RGB = RNG.integers(0, 256, (7, 5, 3), dtype=np.uint8)
@@ -99,3 +103,74 @@ def test_corrupt_or_empty_compressed_images_raise():
         compressed_to_rgb(CompressedImage(format='jpeg', data=b'junk'))
     with pytest.raises(ImageConversionError, match='empty compressed'):
         compressed_to_rgb(CompressedImage(format='jpeg'))
+
+
+@pytest.mark.parametrize('frame_id', ['', 'c', 'camera', 'camera_optical'])  # every alignment
+@pytest.mark.parametrize('encoding,pixels,pad', [
+    ('rgb8', RGB, 0), ('bgr8', RGB, 3), ('mono16', RNG.integers(0, 65535, (7, 5), np.uint16), 2)])
+def test_serialised_images_parse_to_the_same_pixels_without_a_copy(frame_id, encoding, pixels,
+                                                                   pad):
+    msg = padded(pixels, encoding, pad)
+    msg.header.frame_id, msg.header.stamp.sec, msg.header.stamp.nanosec = frame_id, -3, 999
+    buffer = serialize_message(msg)
+    raw = image_from_cdr(buffer)
+    assert raw.header == msg.header
+    assert (raw.height, raw.width, raw.encoding, raw.is_bigendian, raw.step) == (
+        msg.height, msg.width, msg.encoding, msg.is_bigendian, msg.step)
+    np.testing.assert_array_equal(image_to_rgb(raw), image_to_rgb(msg))
+    if encoding == 'rgb8':
+        assert np.shares_memory(image_to_rgb(raw), np.frombuffer(buffer, np.uint8))
+
+
+def test_big_endian_cdr_parses():
+    # Hand-written big-endian CDR: stamp 1.2, frame 'ab', 1x2 mono8, step 2, data [7, 9];
+    # fields aligned to their size, counted from after the 4-byte encapsulation header.
+    buffer = (b'\x00\x00\x00\x00' + struct.pack('>iII', 1, 2, 3) + b'ab\x00' + b'\x00'
+              + struct.pack('>III', 1, 2, 6) + b'mono8\x00' + b'\x00' + b'\x00'
+              + struct.pack('>II', 2, 2) + bytes([7, 9]))
+    raw = image_from_cdr(buffer)
+    assert (raw.header.stamp.sec, raw.header.stamp.nanosec, raw.header.frame_id) == (1, 2, 'ab')
+    assert (raw.height, raw.width, raw.encoding, raw.step) == (1, 2, 'mono8', 2)
+    np.testing.assert_array_equal(image_to_array(raw), [[7, 9]])
+
+
+def test_every_truncation_of_a_serialised_image_raises():
+    buffer = serialize_message(padded(RGB, 'rgb8', 1))
+    for size in range(len(buffer)):
+        with pytest.raises(ImageConversionError):
+            image_to_rgb(image_from_cdr(buffer[:size]))
+
+
+@pytest.mark.parametrize('buffer,reason', [
+    (b'', 'not a CDR'), (b'\x7f\x01\x00\x00' + bytes(40), 'not a CDR'),
+    (b'\x00\x01\x00\x00' + bytes(8) + (1 << 30).to_bytes(4, 'little'), 'truncated')])
+def test_garbage_is_not_an_image(buffer, reason):
+    with pytest.raises(ImageConversionError, match=reason):
+        image_from_cdr(buffer)
+
+
+def test_serialised_images_keep_the_validation():
+    bad = padded(RGB, 'rgb8', 0)
+    bad.encoding = 'yuv422'
+    with pytest.raises(ImageConversionError, match='unsupported encoding'):
+        image_to_rgb(image_from_cdr(serialize_message(bad)))
+    short = padded(RGB, 'rgb8', 0)
+    short.step = 2
+    with pytest.raises(ImageConversionError, match='step'):
+        image_to_rgb(image_from_cdr(serialize_message(short)))
+    empty = Image(encoding='rgb8')
+    with pytest.raises(ImageConversionError, match='empty'):
+        image_to_rgb(image_from_cdr(serialize_message(empty)))
+
+
+def test_serialised_compressed_images_parse_and_decode():
+    ok, jpeg = cv2.imencode('.png', RGB[..., ::-1])
+    msg = CompressedImage(format='png', data=array.array('B', jpeg.tobytes()))
+    msg.header.frame_id = 'cam'
+    raw = compressed_from_cdr(serialize_message(msg))
+    assert (raw.header.frame_id, raw.format) == ('cam', 'png')
+    np.testing.assert_array_equal(compressed_to_rgb(raw), RGB)
+    with pytest.raises(ImageConversionError, match='empty'):
+        compressed_to_rgb(compressed_from_cdr(serialize_message(CompressedImage(format='png'))))
+    with pytest.raises(ImageConversionError, match='truncated'):
+        compressed_from_cdr(serialize_message(msg)[:-1])
