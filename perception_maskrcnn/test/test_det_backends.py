@@ -1,5 +1,6 @@
 """Backends on small real models: Mask R-CNN plumbing, weight errors, HOG fallback and auto choice."""
 import logging
+import warnings
 
 import cv2
 import numpy as np
@@ -69,6 +70,19 @@ def test_random_init_maskrcnn_plumbing_and_class_filter(image):
     filtered.model.load_state_dict(detector.model.state_dict())
     only = filtered.detect(image)
     assert len(only) > 0 and set(only.labels()) == set(wanted)
+
+
+def test_read_only_image_from_a_message_buffer_detects_without_warnings(image):
+    # The nodes hand detectors a read-only view on the message's pixel bytes.
+    torch.manual_seed(0)
+    detector = create_detector('maskrcnn', device='cpu', score_threshold=0.0, max_detections=5,
+                               allow_random_init=True, **SMALL)
+    view = np.frombuffer(image.tobytes(), np.uint8).reshape(image.shape)
+    assert not view.flags.writeable
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        dets = detector.detect(view)
+    assert len(dets) == len(detector.detect(image.copy()))
 
 
 def test_unknown_class_name_lists_the_known_ones():

@@ -153,8 +153,12 @@ class MaskRCNNDetector(Detector):
         check_image(image_rgb)
         start = time.perf_counter()
         with torch.inference_mode():
-            # Upload uint8 (4x fewer bytes) and convert on the device.
-            tensor = torch.from_numpy(np.ascontiguousarray(image_rgb)).to(self._device)
+            # Upload uint8 (4x fewer bytes) and convert on the device. A read-only view on a
+            # message buffer is copied once: torch tensors cannot be read-only.
+            pixels = np.ascontiguousarray(image_rgb)
+            if not pixels.flags.writeable:
+                pixels = pixels.copy()
+            tensor = torch.from_numpy(pixels).to(self._device)
             tensor = tensor.permute(2, 0, 1).float().div_(255.0)
             synchronize(self._device)
             inferred = time.perf_counter()
