@@ -1,93 +1,113 @@
-"""tracker_node in this process: tracks go out first; the annotated image only for a subscriber."""
+"""tracker_node over DDS: tracks go out first; the annotated image is drawn only for a subscriber.
+
+The node runs as a real process with its per-frame timing at debug level: a 'draw' stage in a
+frame's timing line means the annotated image was drawn for that frame.
+"""
 import numpy as np
 import pytest
-import rclpy
+from perception_msgs.msg import TrackedObjectArray
+from sensor_msgs.msg import Image
 from std_msgs.msg import Header
+from vision_msgs.msg import Detection2DArray
 
-from perception_deepsort.tracker_node import TrackerNode
 from perception_maskrcnn.detections import Detections
-from perception_maskrcnn.frame_timing import FrameTiming, parse_timing
+from perception_maskrcnn.frame_timing import parse_timing
 from perception_maskrcnn.image_conversion import array_to_image
+from perception_maskrcnn.node_params import OUTPUT_QOS
 from perception_maskrcnn.ros_conversions import detections_to_msgs
-from perception_maskrcnn.ros_testing import stamp
+from perception_maskrcnn.ros_testing import (NodeProcess, close_test_node, make_test_node,
+                                             spin_until, stamp, wait_for_peers)
+
+DISCOVERY_S = 90.0  # node start-up imports torch: slow on a busy 2-core machine
+REPLY_S = 15.0
+W, H = 160, 100
 
 
-class FakePublisher:
-    """Records what is published, in a shared order list; reports a set subscriber count."""
+class Peer:
+    """Publishes detections and images; collects tracks and annotated images by stamp (s)."""
 
-    def __init__(self, name, order, subscribers=1):
-        self.name, self.order, self.subscribers, self.sent = name, order, subscribers, []
+    def __init__(self):
+        self.context, self.node, self.executor = make_test_node('tracker_outputs_peer')
+        self.pub_det = self.node.create_publisher(Detection2DArray, 'detections', OUTPUT_QOS)
+        self.pub_image = self.node.create_publisher(Image, 'image', OUTPUT_QOS)
+        self.tracks, self.images = {}, {}
+        self.tracks_sub = self.node.create_subscription(
+            TrackedObjectArray, 'tracks', lambda m: self.tracks.__setitem__(m.header.stamp.sec, m),
+            50)
+        self.image_sub = None
 
-    def publish(self, msg):
-        self.order.append(self.name)
-        self.sent.append(msg)
+    def watch_images(self):
+        """Subscribe to the annotated image (the node then starts drawing it)."""
+        self.image_sub = self.node.create_subscription(
+            Image, 'tracks/image', lambda m: self.images.__setitem__(m.header.stamp.sec, m), 50)
+        return self.image_sub
 
-    def get_subscription_count(self):
-        return self.subscribers
+    def send(self, sec: int, image=True):
+        """Publish frame ``sec``: one car moving right (image first, then detections)."""
+        header = Header(stamp=stamp(sec, 5), frame_id='cam')
+        dets = Detections([[10 + 4 * sec, 30, 50 + 4 * sec, 55]], [0.9], [0], ['car'])
+        det_msg, _ = detections_to_msgs(dets, header, W, H)
+        if image:
+            pixels = np.full((H, W, 3), 60, np.uint8)
+            self.pub_image.publish(array_to_image(pixels, 'rgb8', header))
+        self.pub_det.publish(det_msg)
+
+    def close(self):
+        close_test_node(self.context, self.node, self.executor)
 
 
-def start_node(*params):
-    """A TrackerNode on the default context with ``params``; fake publishers record outputs."""
-    args = ['--ros-args', '-p', 'n_init:=1']
+def start(*params):
+    """tracker_node with debug timing lines, n_init 1 and ``params``; and a discovered peer."""
+    args = ['-p', 'n_init:=1', '-p', 'qos:=reliable', '--log-level', 'tracker_node:=debug']
     for p in params:
         args += ['-p', p]
-    rclpy.init(args=args)
-    tracker = TrackerNode()
-    order = []
-    tracker._pub_tracks = FakePublisher('tracks', order)
-    tracker._pub_detections = FakePublisher('detections', order)
-    tracker._pub_image = FakePublisher('image', order, subscribers=0)
-    return tracker, order
+    proc = NodeProcess('tracker_node', args)
+    peer = Peer()
+    endpoints = [peer.pub_det, peer.pub_image, peer.tracks_sub]
+    assert wait_for_peers(peer.executor, endpoints, DISCOVERY_S), proc.output()
+    return proc, peer
 
 
 @pytest.fixture
-def node():
-    tracker, order = start_node('embedder:=histogram')
-    yield tracker, order
-    tracker.destroy_node()
-    rclpy.try_shutdown()
+def histogram_node():
+    proc, peer = start('embedder:=histogram')
+    yield proc, peer
+    peer.close()
+    proc.close()
 
 
-def frame(sec):
-    """Detections and image messages of one 160x100 frame with one car."""
-    header = Header(stamp=stamp(sec, 5), frame_id='cam')
-    dets = Detections([[10 + 4 * sec, 30, 50 + 4 * sec, 55]], [0.9], [0], ['car'])
-    det_msg, _ = detections_to_msgs(dets, header, 160, 100)
-    image = np.full((100, 160, 3), 60, np.uint8)
-    return det_msg, array_to_image(image, 'rgb8', header)
+def timing_of(proc, sec):
+    """The node's timing stages of frame ``sec`` (empty until logged)."""
+    return parse_timing(proc.output()).get(sec * 10**9 + 5, {})
 
 
-def test_no_subscriber_no_annotated_image_but_tracks_keep_the_input_stamp(node):
-    tracker, order = node
+def test_annotated_image_only_for_a_subscriber_and_after_the_tracks(histogram_node):
+    proc, peer = histogram_node
     for sec in (1, 2):
-        det_msg, image_msg = frame(sec)
-        tracker.track(det_msg, None, image_msg)
-    assert order == ['tracks', 'detections'] * 2          # nothing drawn for nobody
-    assert [m.header.stamp.sec for m in tracker._pub_tracks.sent] == [1, 2]
-    assert tracker._pub_tracks.sent[-1].header.stamp.nanosec == 5
-    assert tracker.counts['frames'] == 2
+        peer.send(sec)
+        assert spin_until(peer.executor, lambda: sec in peer.tracks and timing_of(proc, sec),
+                          REPLY_S), proc.output()
+        assert peer.tracks[sec].header.stamp.nanosec == 5
+        assert 'draw' not in timing_of(proc, sec), 'drew an image nobody subscribes to'
+    sub = peer.watch_images()
+    assert wait_for_peers(peer.executor, [sub], DISCOVERY_S)
+    peer.send(3)
+    assert spin_until(peer.executor, lambda: 3 in peer.images and timing_of(proc, 3), REPLY_S)
+    assert peer.images[3].header.stamp.sec == 3 and peer.images[3].header.frame_id == 'cam'
+    stages = list(timing_of(proc, 3))
+    # Tracks are published before the image is drawn: drawing must not delay them.
+    assert stages.index('tracks_out') < stages.index('draw') < stages.index('image_publish')
 
 
-def test_with_a_subscriber_tracks_go_out_before_the_annotated_image(node):
-    tracker, order = node
-    tracker._pub_image.subscribers = 1
-    det_msg, image_msg = frame(3)
-    timing = FrameTiming(3_000_000_005)
-    tracker.track(det_msg, None, image_msg, timing)
-    assert order == ['tracks', 'detections', 'image']
-    assert tracker._pub_image.sent[0].header.stamp.sec == 3
-    stages = parse_timing(timing.line())[3_000_000_005]
-    assert {'decode', 'update', 'build', 'publish', 'tracks_out', 'draw'} <= set(stages)
-
-
-def test_the_image_is_not_waited_for_when_nothing_uses_it():
-    tracker, _ = start_node('embedder:=none', 'camera_motion:=false')
+def test_image_not_waited_for_when_nothing_uses_it():
+    # No embedder, no camera motion, no annotated-image subscriber: tracks go out on the
+    # detections alone, long before the (deliberately huge) pairing timeout.
+    proc, peer = start('embedder:=none', 'camera_motion:=false', 'sync_timeout_s:=60.0')
     try:
-        assert not tracker.tracker.needs_image and 'image' in tracker._subs
-        tracker._subs['image'].get_publisher_count = lambda: 1  # a camera is there
-        assert 'image' not in tracker._expected_parts()  # no use for it: tracks go out at once
-        tracker._pub_image.subscribers = 1
-        assert 'image' in tracker._expected_parts()      # somebody watches the annotated image
+        peer.send(1)  # the image publisher is known to the node
+        assert spin_until(peer.executor, lambda: 1 in peer.tracks, REPLY_S), proc.output()
+        peer.send(2, image=False)
+        assert spin_until(peer.executor, lambda: 2 in peer.tracks, REPLY_S), proc.output()
     finally:
-        tracker.destroy_node()
-        rclpy.try_shutdown()
+        peer.close()
+        proc.close()
