@@ -1,4 +1,5 @@
-"""Camera-motion compensation on a synthetic shaking/panning camera."""
+"""Camera-motion compensation on a synthetic shaking/panning camera; motion worked out ahead
+(prepare_motion / precompute_motion) gives the same tracks as update()."""
 
 import cv2
 import numpy as np
@@ -109,3 +110,65 @@ def test_long_run_with_rotating_warps_keeps_covariances_symmetric():
     covs = tracker.tracks.covs
     assert np.abs(covs - covs.transpose(0, 2, 1)).max() < 1e-6
     assert len(tracker.tracks) == 3 and tracker._next_id == 4
+
+
+def outputs_key(outputs):
+    """Everything a frame's outputs say, exactly."""
+    return [(o.track_id, o.state, o.detection_index, o.hits, o.box.tobytes(), o.velocity)
+            for o in outputs]
+
+
+def run_in_update(frames):
+    """The reference: every tracked image handed to update()."""
+    tracker = DeepSort(TrackerConfig(use_appearance=False))
+    return [outputs_key(tracker.update(boxes, np.full(len(boxes), 0.9), np.zeros(len(boxes), int),
+                                       timestamp=f / 30, image=image))
+            for f, (image, boxes) in frames], tracker.stats
+
+
+def run_ahead(frames, images_between):
+    """As a node does it: every image prepared on arrival, motion precomputed between frames
+    (to the right image, or to a wrong guess), update() given the prepared frame."""
+    tracker = DeepSort(TrackerConfig(use_appearance=False))
+    results = []
+    for k, (f, (image, boxes)) in enumerate(frames):
+        motion = tracker.prepare_motion(image)
+        extra = images_between[k] if k < len(images_between) else None
+        if extra is not None:  # an image the detector skipped: a wrong guess at the next frame
+            tracker.precompute_motion(tracker.prepare_motion(extra))
+        if k % 3 != 2:
+            tracker.precompute_motion(motion)  # the right guess (every third frame: none)
+        results.append(outputs_key(tracker.update(
+            boxes, np.full(len(boxes), 0.9), np.zeros(len(boxes), int), timestamp=f / 30,
+            image=image, motion_frame=motion)))
+        tracker.precompute_motion()  # idle time after publishing: corners of this frame
+    return results, tracker.stats
+
+
+def test_motion_worked_out_ahead_gives_identical_tracks():
+    sequence = list(shaking_sequence(frames=30))
+    frames = [(f, sequence[f]) for f in range(0, 30, 2)]  # the detector took every other frame
+    skipped = [sequence[f][0] for f in range(1, 30, 2)]
+    reference, stats = run_in_update(frames)
+    ahead, ahead_stats = run_ahead(frames, skipped)
+    assert ahead == reference
+    assert ahead_stats == stats and stats['camera_motion_failures'] == 0
+    assert any(o[0] for o in reference[-1])
+
+
+def test_a_reset_discards_motion_worked_out_against_the_forgotten_frame():
+    sequence = list(shaking_sequence(frames=3))
+    tracker = DeepSort(TrackerConfig(use_appearance=False))
+    image, boxes = sequence[0]
+    tracker.update(boxes, np.full(4, 0.9), np.zeros(4, int), timestamp=1.0, image=image)
+    motion = tracker.prepare_motion(sequence[1][0])
+    tracker.precompute_motion(motion)
+    assert motion.affine is not None
+    tracker.reset()
+    assert tracker.camera.motion_to(motion) is None  # no previous frame any more
+
+
+def test_prepare_motion_is_none_without_camera_motion():
+    tracker = DeepSort(TrackerConfig(camera_motion=False))
+    assert tracker.prepare_motion(np.zeros((10, 10, 3), np.uint8)) is None
+    tracker.precompute_motion(None)  # a no-op
