@@ -92,9 +92,8 @@ class FeatureGallery:
         if len(rows) == 0 or self._features is None:
             return np.full(len(rows), np.inf)
         self._check_dim(queries)
-        count = self._count[rows]
-        newest = self._features[rows, (count - 1) % self.budget]  # (P, D)
-        return np.where(count > 0, 1.0 - np.einsum('pd,pd->p', newest, queries), np.inf)
+        distance = 1.0 - np.einsum('pd,pd->p', self.newest(rows), queries)
+        return np.where(self._count[rows] > 0, distance, np.inf)
 
     def min_cosine_distance(self, rows: np.ndarray, queries: np.ndarray,
                             candidates: np.ndarray) -> np.ndarray:

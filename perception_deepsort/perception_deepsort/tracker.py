@@ -123,7 +123,7 @@ class Tracker:
         mahalanobis = squared_mahalanobis(*innovation_rows, dets.xyah)
         gate = mahalanobis <= cfg.gating_threshold
         if cfg.class_aware:
-            gate &= self._same_class(rows, dets)
+            gate &= self._same_class(rows, dets.class_ids)
         r, c = np.nonzero(gate)
         if not (cfg.use_appearance and dets.features is not None):
             return r, c, mahalanobis[r, c], cfg.gating_threshold
@@ -185,7 +185,7 @@ class Tracker:
         overlap = iou(boxes, dets.boxes)
         if self.config.mask_iou and dets.masks is not None:
             overlap = self._mask_overlap(rows, boxes, overlap, dets)
-        return np.where(self._same_class(rows, dets), 1.0 - overlap, np.inf)
+        return np.where(self._same_class(rows, dets.class_ids), 1.0 - overlap, np.inf)
 
     def _mask_overlap(self, rows, boxes, box_overlap, dets: DetectionBatch) -> np.ndarray:
         """Mask IoU for tracks with a stored mask (moved onto the predicted box); box IoU else."""
@@ -199,11 +199,11 @@ class Tracker:
                            dets.masks, dets.mask_origins, candidates)
         return np.where(has_mask[:, None], overlap, box_overlap)
 
-    def _same_class(self, rows: np.ndarray, dets: DetectionBatch) -> np.ndarray:
-        """(len(rows), N) True where association is allowed by class."""
+    def _same_class(self, rows: np.ndarray, class_ids: np.ndarray) -> np.ndarray:
+        """(len(rows), N) True where a track may take something of class_ids[j] (class_aware)."""
         if not self.config.class_aware:
-            return np.ones((len(rows), len(dets)), dtype=bool)
-        return self.tracks.class_ids[rows, None] == dets.class_ids[None, :]
+            return np.ones((len(rows), len(class_ids)), dtype=bool)
+        return self.tracks.class_ids[rows, None] == class_ids[None, :]
 
     def _correct(self, rows: np.ndarray, dets: DetectionBatch, now: float, innovation,
                  store_features: bool, feature_rows: np.ndarray | None = None) -> None:
@@ -236,10 +236,8 @@ class Tracker:
         lost = np.flatnonzero((t.states == CONFIRMED) & (t.frames_since_update > 0))
         if len(lost) == 0:
             return
-        same_class = (t.class_ids[lost, None] == t.class_ids[None, new]
-                      if cfg.class_aware else np.ones((len(lost), len(new)), dtype=bool))
         old, young = relink_pairs(t.gallery, innovation, lost, new, t.means[new, :4],
-                                  t.gallery.newest(new), same_class,
+                                  t.gallery.newest(new), self._same_class(lost, t.class_ids[new]),
                                   cfg.relink_max_cosine_distance, cfg.relink_margin)
         if len(old):
             t.ids[young] = t.ids[old]
