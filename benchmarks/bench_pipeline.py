@@ -212,20 +212,20 @@ def run(args, name, nodes, publish_detections):
     if detector is not None:
         # Per frame: this frame's latency minus this frame's inference (and its wait for the
         # worker, busy with an earlier frame: the other cost of inference slower than 30 Hz).
-        both = [s for s in received if s in detector]
-        own = [received[s] - detector[s]['inference'] for s in both]
-        queue = [received[s] - detector[s]['inference']
-                 - (detector[s]['picked'] - detector[s]['image_in']) for s in both]
-        result['latency_minus_inference_ms_median'] = median_or_none(own)
+        frame_inference = {s: detector[s]['inference'] for s in received if s in detector}
+        waited = {s: frame_inference[s] + detector[s]['picked'] - detector[s]['image_in']
+                  for s in frame_inference}
+        result['latency_minus_inference_ms_median'] = median_or_none(
+            [received[s] - frame_inference[s] for s in frame_inference])
         result['published_minus_inference_ms_median'] = median_or_none(
-            [published[s] - detector[s]['inference'] for s in both])
-        result['latency_minus_inference_and_queue_ms_median'] = median_or_none(queue)
+            [published[s] - frame_inference[s] for s in frame_inference])
+        result['latency_minus_inference_and_queue_ms_median'] = median_or_none(
+            [received[s] - waited[s] for s in frame_inference])
         # The same up to the tracker's publish call: the figure, without the bench's
         # own receive (its executor shares the machine with the graph).
         result['published_minus_inference_and_queue_ms_median'] = median_or_none(
-            [published[s] - detector[s]['inference']
-             - (detector[s]['picked'] - detector[s]['image_in']) for s in both])
-        result['frames_with_inference_time'] = len(own)
+            [published[s] - waited[s] for s in frame_inference])
+        result['frames_with_inference_time'] = len(frame_inference)
     print(name, json.dumps({k: v for k, v in result.items() if k != 'rss_curve'}), flush=True)
     return result
 

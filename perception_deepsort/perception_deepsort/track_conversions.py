@@ -11,11 +11,6 @@ STATE_CODES = {'tentative': TrackedObject.STATE_TENTATIVE,
                'lost': TrackedObject.STATE_LOST}
 
 
-def stamp_to_ns(stamp) -> int:
-    """``builtin_interfaces/Time`` as integer nanoseconds (exact, for matching)."""
-    return stamp.sec * 1_000_000_000 + stamp.nanosec
-
-
 def matched_mask(track, masks_msg) -> InstanceMask | None:
     """The mask message of the detection ``track`` matched this frame; None when there is none."""
     if masks_msg is None or track.detection_index < 0:

@@ -28,13 +28,13 @@ from perception_deepsort.config import TrackerConfig
 from perception_deepsort.pipeline import DeepSort
 from perception_deepsort.stamp_sync import StampSync
 from perception_deepsort.track_drawing import TrackDrawer
-from perception_deepsort.track_conversions import confirmed_detections, stamp_to_ns, tracks_to_msg
+from perception_deepsort.track_conversions import confirmed_detections, tracks_to_msg
 from perception_maskrcnn.frame_timing import FrameTiming
 from perception_maskrcnn.image_conversion import (ImageConversionError, array_to_image,
                                                   image_from_cdr, image_to_rgb)
 from perception_maskrcnn.node_main import run_node
 from perception_maskrcnn.node_params import OUTPUT_QOS, ParamSpec, declare_parameters, input_qos
-from perception_maskrcnn.ros_conversions import msgs_to_detections
+from perception_maskrcnn.ros_conversions import msgs_to_detections, stamp_to_ns
 
 NODE_NAME = 'tracker_node'
 WARN_PERIOD_S = 5.0  # rclpy throttles per call site: each kind of warning at most this often
@@ -229,18 +229,12 @@ class TrackerNode(Node):
                                       '(bag looped or clock reset): resetting the tracker')
         return True
 
-    def _decode_image(self, image_msg):
-        """``(RGB pixels, MotionFrame)`` of the paired image; Nones (counted) when missing or
-        malformed. ``image_msg``: a DecodedImage from _on_image, or an Image message."""
-        if image_msg is None:
+    def _decode_image(self, decoded: DecodedImage | None):
+        """``(RGB pixels, MotionFrame)`` of the paired image (decoded by _on_image); Nones
+        (counted) when missing or malformed."""
+        if decoded is None:
             self.counts['frames_without_image'] += 1
             return None, None
-        decoded = image_msg
-        if not isinstance(decoded, DecodedImage):  # a message handed to track() directly
-            try:
-                decoded = DecodedImage(image_to_rgb(image_msg), None, None)
-            except ImageConversionError as exc:
-                decoded = DecodedImage(None, exc, None)
         if decoded.error is not None:
             self.counts['images_rejected'] += 1
             self.get_logger().warning(
@@ -261,15 +255,15 @@ class TrackerNode(Node):
         self._class_names = dets.class_names
         return dets, masks_msg
 
-    def track(self, det_msg: Detection2DArray, masks_msg=None, image_msg=None,
-              timing: FrameTiming | None = None) -> None:
+    def track(self, det_msg: Detection2DArray, masks_msg=None,
+              image: DecodedImage | None = None, timing: FrameTiming | None = None) -> None:
         """Update the tracker with one frame and publish tracks (and the annotated image)."""
         stamp = stamp_to_ns(det_msg.header.stamp)
         timing = timing or FrameTiming(stamp)
         if not self._check_stamp(stamp):
             return
         dets, masks_msg = self._decode_detections(det_msg, masks_msg)
-        image, motion = self._decode_image(image_msg)
+        image, motion = self._decode_image(image)
         timing.lap('decode')
         image_size = None
         if image is None and masks_msg is not None and masks_msg.image_width:

@@ -5,7 +5,7 @@ from std_msgs.msg import Header
 
 from perception_deepsort.config import TrackerConfig
 from perception_deepsort.pipeline import DeepSort
-from perception_deepsort.track_conversions import confirmed_detections, stamp_to_ns, tracks_to_msg
+from perception_deepsort.track_conversions import confirmed_detections, tracks_to_msg
 from perception_maskrcnn.detections import Detections, crop_mask
 from perception_maskrcnn.ros_conversions import bbox_to_box, detections_to_msgs
 from perception_maskrcnn.ros_testing import stamp
@@ -54,7 +54,3 @@ def test_only_confirmed_tracks_become_detections():
     assert confirmed_detections(tracks, Header(), NAMES).detections == []
     msg = tracks_to_msg(tracks, Header(), NAMES)
     assert {o.state for o in msg.objects} == {TrackedObject.STATE_TENTATIVE}
-
-
-def test_stamp_to_ns_is_exact():
-    assert stamp_to_ns(stamp(1_700_000_000, 999_999_999)) == 1_700_000_000_999_999_999

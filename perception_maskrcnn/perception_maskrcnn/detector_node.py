@@ -29,7 +29,7 @@ from perception_maskrcnn.image_conversion import (ImageConversionError, array_to
 from perception_maskrcnn.node_main import run_node
 from perception_maskrcnn.node_params import (OUTPUT_QOS, ParamSpec, check_choice,
                                              declare_parameters, input_qos)
-from perception_maskrcnn.ros_conversions import detections_to_msgs
+from perception_maskrcnn.ros_conversions import detections_to_msgs, stamp_to_ns
 from perception_maskrcnn.visualization import color_for, draw_instances
 
 NODE_NAME = 'detector_node'
@@ -136,7 +136,7 @@ class DetectorNode(Node):
         """Worker loop: newest frame -> detector -> messages, until the node is destroyed."""
         while (item := self._frames.get()) is not None:
             msg, reception, callback = item
-            timing = FrameTiming(msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec)
+            timing = FrameTiming(stamp_to_ns(msg.header.stamp))
             timing.since_stamp('image_dds', reception)
             timing.since_stamp('image_in', callback)
             timing.since_stamp('picked')

@@ -11,6 +11,11 @@ from vision_msgs.msg import (BoundingBox2D, Detection2D, Detection2DArray, Objec
 from perception_maskrcnn.detections import Detections
 
 
+def stamp_to_ns(stamp) -> int:
+    """``builtin_interfaces/Time`` as integer nanoseconds (exact, for matching)."""
+    return stamp.sec * 1_000_000_000 + stamp.nanosec
+
+
 def box_to_bbox(box) -> BoundingBox2D:
     """Axis-aligned ``BoundingBox2D`` (centre, size in px, theta 0) of an xyxy box."""
     x1, y1, x2, y2 = (float(v) for v in box)

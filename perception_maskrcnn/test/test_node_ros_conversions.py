@@ -7,7 +7,7 @@ from std_msgs.msg import Header
 
 from perception_maskrcnn.detections import Detections, crop_mask
 from perception_maskrcnn.frame_queue import LatestFrames
-from perception_maskrcnn.ros_conversions import detections_to_msgs, msgs_to_detections
+from perception_maskrcnn.ros_conversions import detections_to_msgs, msgs_to_detections, stamp_to_ns
 from perception_maskrcnn.ros_testing import stamp
 from perception_maskrcnn.visualization import color_for, draw_instances
 
@@ -98,3 +98,7 @@ def test_latest_frames_drops_the_oldest_and_wakes_on_close():
     frames.close()
     worker.join(5)
     assert got == [None] and not worker.is_alive()
+
+
+def test_stamp_to_ns_is_exact():
+    assert stamp_to_ns(stamp(1_700_000_000, 999_999_999)) == 1_700_000_000_999_999_999
