@@ -25,6 +25,7 @@ setup(
             'perception-train-reid = perception_deepsort.reid.train:main',
             'perception-eval-reid = perception_deepsort.reid.evaluate:main',
             'perception-make-market = perception_deepsort.reid.synthetic_market:main',
+            'perception-mot-reid-crops = perception_deepsort.mot.reid_crops:main',
         ],
     },
 )

@@ -24,6 +24,6 @@ def test_bench_tracker_quick(tmp_path):
     for table in trackers.values():
         assert 0 <= table['all']['IDF1'] <= 1 and table['all']['IDSW'] >= 0
     assert set(report['heldout']['trackers']) == set(trackers)  # same trackers, other seeds
-    assert report['process']['fps'] > 0 and len(report['goals']) == 7
+    assert report['process']['fps'] > 0 and len(report['goals']) == 11
     assert '| objects/frame |' in proc.stdout and '### Goals' in proc.stdout
     assert 'held-out' in proc.stdout

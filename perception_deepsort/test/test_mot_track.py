@@ -70,3 +70,24 @@ def test_folder_of_sequences_and_user_errors(seq_root, tmp_path):
     assert proc.returncode == 2 and 'max_age' in proc.stderr and 'Traceback' not in proc.stderr
     proc = _run('--seq-dir', tmp_path / 'missing', '--out', tmp_path / 'x.txt')
     assert proc.returncode == 2 and 'missing' in proc.stderr
+
+
+def test_trained_reid_profile_with_a_descriptor_trained_on_other_sequences(seq_root, tmp_path):
+    from perception_deepsort.mot import reid_crops
+    from perception_deepsort.reid import train
+
+    other = tmp_path / 'other'
+    synthetic.write_sequence(str(other / 'train'), synthetic.SceneConfig(
+        width=320, height=240, frames=40, objects=4, camera='static', seed=77), progress=False)
+    reid_crops.export([str(other)], str(tmp_path / 'market'), every=2, progress=False)
+    run = train.train(str(tmp_path / 'market'), str(tmp_path / 'run'), epochs=1, input_size=(64, 32), width=8)
+    profile = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                           'config', 'trained_reid.yaml')
+    proc = _run('--seq-dir', seq_root / 'static', '--out', tmp_path / 'no_weights.txt', '--config', profile)
+    assert proc.returncode == 2 and "'cnn' needs weights" in proc.stderr and 'Traceback' not in proc.stderr
+    out = tmp_path / 'cnn.txt'
+    proc = _run('--seq-dir', seq_root / 'static', '--out', out, '--config', profile, '--embedder-weights', run['last'])
+    assert proc.returncode == 0, proc.stderr
+    assert '(embedder cnn' in proc.stdout
+    metrics = evaluate.evaluate({'static': (str(seq_root / 'static'), str(out))})['static']
+    assert metrics['IDF1'] > 0.6 and metrics['MOTA'] > 0.5

@@ -91,3 +91,18 @@ def test_cnn_embedder_from_checkpoint(tmp_path):
     features = embedder.embed(image, [[0, 0, 40, 90], [10, 10, 70, 100]])
     assert features.shape == (2, 128) and embedder.dim == 128 and embedder.needs_image
     assert abs(float((features ** 2).sum(1)[0]) - 1) < 1e-5
+
+
+def test_width_scales_the_network_and_round_trips(tmp_path):
+    narrow = ReidNet(input_size=(64, 32), width=8)
+    paper = ReidNet(input_size=(64, 32))
+    assert sum(p.numel() for p in narrow.parameters()) < sum(p.numel() for p in paper.parameters()) / 6
+    config = default_config(num_classes=3, input_size=(64, 32), width=8)
+    save_checkpoint(tmp_path / 'narrow.pt', build_training_model(config), config, epoch=1)
+    embedder = create_embedder('cnn', weights=str(tmp_path / 'narrow.pt'), device='cpu')
+    assert embedder.embed_crops([torch.zeros(50, 20, 3, dtype=torch.uint8).numpy()]).shape == (1, 128)
+    # Checkpoints written before 'width' existed hold the paper's network.
+    old = {k: v for k, v in default_config(num_classes=3).items() if k != 'width'}
+    save_checkpoint(tmp_path / 'old.pt', build_training_model(default_config(num_classes=3)), old, epoch=1)
+    net, _ = load_descriptor(tmp_path / 'old.pt')
+    assert 2.5e6 < sum(p.numel() for p in net.parameters()) < 3.1e6

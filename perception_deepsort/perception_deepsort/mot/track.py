@@ -78,10 +78,12 @@ def resolve_jobs(seq_dirs: List[str], out: Optional[str], out_dir: Optional[str]
     return {folder: out for folder in sequences.values()}
 
 
-def load_config(path: Optional[str], embedder: Optional[str]) -> TrackerConfig:
-    """TrackerConfig from a YAML file (ROS parameter file or flat) or defaults, with --embedder applied."""
+def load_config(path: Optional[str], embedder: Optional[str], weights: Optional[str] = None) -> TrackerConfig:
+    """TrackerConfig from a YAML file (ROS parameter file or flat) or defaults, with --embedder(-weights) applied."""
     config = TrackerConfig.from_yaml(path) if path else TrackerConfig()
-    return dataclasses.replace(config, embedder=embedder) if embedder else config
+    if embedder:
+        config = dataclasses.replace(config, embedder=embedder)
+    return dataclasses.replace(config, embedder_weights=weights) if weights else config
 
 
 def build_embedder(config: TrackerConfig):
@@ -106,10 +108,12 @@ def main(argv=None) -> int:
     target.add_argument('--out-dir', help='results folder: writes <sequence>.txt per sequence')
     parser.add_argument('--config', help='tracker parameters: ROS parameter YAML (tracker_node section) or flat')
     parser.add_argument('--embedder', help='override the config embedder: auto | mobilenetv2 | cnn | histogram | none')
+    parser.add_argument('--embedder-weights', metavar='CKPT',
+                        help="override the config's embedder_weights (a perception-train-reid checkpoint for 'cnn')")
     parser.add_argument('--no-progress', action='store_true', help='no progress bars')
     args = parser.parse_args(argv)
     try:
-        config = load_config(args.config, args.embedder)
+        config = load_config(args.config, args.embedder, args.embedder_weights)
         jobs = resolve_jobs(args.seq_dir, args.out, args.out_dir)
         embedder = build_embedder(config)
     except (ValueError, RuntimeError, OSError) as exc:  # MotFormatError, config and weights errors

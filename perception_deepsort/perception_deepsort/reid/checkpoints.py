@@ -2,7 +2,8 @@
 
 A checkpoint is ``torch.save({'state_dict', 'config', 'epoch', 'optimizer', ...})`` where
 ``config`` is a plain dict: ``arch`` ('reidnet'), ``input_size`` [H, W], ``feature_dim``,
-``num_classes``, ``mean`` and ``std`` (RGB, 0-1 scale). Loading uses ``weights_only=True``.
+``num_classes``, ``mean`` and ``std`` (RGB, 0-1 scale), ``width`` (channels of the first layer; 32
+when absent, the paper's). Loading uses ``weights_only=True``.
 """
 
 import os
@@ -13,6 +14,7 @@ CHECKPOINT_FORMAT = (
     "'input_size': [128, 64], 'feature_dim': 128, 'num_classes': N, 'mean': [...], 'std': [...]}, ...})"
 )
 ARCH = 'reidnet'
+PAPER_WIDTH = 32
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
@@ -29,11 +31,12 @@ def load_failure_reason(exc):
     return f'{type(exc).__name__}: {lines[0][:200] if lines else "unreadable"}'
 
 
-def default_config(num_classes, feature_dim=128, input_size=(128, 64)):
+def default_config(num_classes, feature_dim=128, input_size=(128, 64), width=PAPER_WIDTH):
     """Return the config dict stored with a freshly initialised descriptor network."""
     return {
         'arch': ARCH,
         'input_size': list(input_size),
+        'width': int(width),
         'feature_dim': int(feature_dim),
         'num_classes': int(num_classes),
         'mean': list(IMAGENET_MEAN),
@@ -81,7 +84,8 @@ def build_training_model(config):
     """Instantiate the descriptor network + classifier described by a checkpoint config."""
     from perception_deepsort.reid.model import ReidTrainingModel
 
-    return ReidTrainingModel(config['num_classes'], config['feature_dim'], tuple(config['input_size']))
+    return ReidTrainingModel(config['num_classes'], config['feature_dim'], tuple(config['input_size']),
+                             config.get('width', PAPER_WIDTH))
 
 
 def load_descriptor(path, map_location='cpu'):

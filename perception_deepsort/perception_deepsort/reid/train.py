@@ -1,7 +1,7 @@
 """Train the DeepSORT descriptor network (cosine softmax) on a re-ID dataset.
 
 Usage: ``perception-train-reid --data DIR --out RUN_DIR [--epochs E --batch-size B --lr LR
---resume CKPT --device auto --workers N]``. Writes ``RUN_DIR/last.pt`` and ``best.pt`` every
+--input-size H W --width C --resume CKPT --device auto --workers N]``. Writes ``RUN_DIR/last.pt`` and ``best.pt`` every
 epoch, ``metrics.csv``, ``metrics.json`` and ``curves.png``; evaluates rank-1/mAP on the
 query/gallery split when the dataset has one.
 """
@@ -22,7 +22,7 @@ from torchvision.transforms import v2
 from tqdm import tqdm
 
 from perception_deepsort.reid.checkpoints import (
-    ReidWeightsError, build_training_model, default_config, load_checkpoint, save_checkpoint,
+    PAPER_WIDTH, ReidWeightsError, build_training_model, default_config, load_checkpoint, save_checkpoint,
 )
 from perception_deepsort.reid.embedders import TorchEmbedder, resolve_device
 from perception_deepsort.reid.evaluate import evaluate_embedder, read_rgb
@@ -102,7 +102,7 @@ def write_metrics(out_dir, history, final):
 
 
 def train(data, out, epochs=30, batch_size=64, lr=1e-3, weight_decay=1e-4, resume=None, device='auto',
-          workers=0, seed=0, eval_every=1, input_size=(128, 64)):
+          workers=0, seed=0, eval_every=1, input_size=(128, 64), width=PAPER_WIDTH):
     """Train (or resume) and return {'best': path, 'last': path, 'history': [...], 'final': {...}}."""
     seed_everything(seed)
     device = resolve_device(device)
@@ -120,7 +120,7 @@ def train(data, out, epochs=30, batch_size=64, lr=1e-3, weight_decay=1e-4, resum
         if config['num_classes'] != len(pids):
             raise ReidWeightsError(f"{resume}: trained on {config['num_classes']} identities, {data} has {len(pids)}")
     else:
-        config = default_config(len(pids), input_size=input_size)
+        config = default_config(len(pids), input_size=input_size, width=width)
     model = build_training_model(config).to(device, memory_format=torch.channels_last)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     if resume:
@@ -181,13 +181,16 @@ def main(argv=None):
     parser.add_argument('--eval-every', type=int, default=1, help='evaluate on query/gallery every N epochs')
     parser.add_argument('--input-size', type=int, nargs=2, default=(128, 64), metavar=('H', 'W'),
                         help='network input height and width, multiples of 8 (default 128 64, the paper\'s)')
+    parser.add_argument('--width', type=int, default=PAPER_WIDTH,
+                        help='channels of the first layer, doubled twice deeper (default 32, the paper\'s)')
     parser.add_argument('--seed', type=int, default=0, help='random seed (default 0)')
     args = parser.parse_args(argv)
     if args.input_size[0] % 8 or args.input_size[1] % 8:
         parser.error('--input-size values must be multiples of 8')
     try:
         result = train(args.data, args.out, args.epochs, args.batch_size, args.lr, args.weight_decay,
-                       args.resume, args.device, args.workers, args.seed, args.eval_every, tuple(args.input_size))
+                       args.resume, args.device, args.workers, args.seed, args.eval_every, tuple(args.input_size),
+                       args.width)
     except (DatasetError, ReidWeightsError, ValueError) as exc:
         print(f'perception-train-reid: error: {exc}', file=sys.stderr)
         return 2
