@@ -82,6 +82,8 @@ def main(argv=None):
     parser.add_argument('--threads', type=int, default=1, help='torch threads (default 1: CPU time = cost)')
     parser.add_argument('--repeats', type=int, default=20, help='timed repetitions per figure (default 20)')
     parser.add_argument('--ids', type=int, default=100, help='identities in the synthetic quality set (default 100)')
+    parser.add_argument('--cnn-weights', metavar='CKPT',
+                        help='also measure this trained descriptor (e.g. the one bench_tracker.py trains)')
     parser.add_argument('--out', default=os.path.join(HERE, 'results', 'embedder.json'), help='JSON output file')
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -102,6 +104,13 @@ def main(argv=None):
                                                                         blocks=b)))
         candidates.append(('cnn 128x64 (untrained)',
                            lambda: create_embedder('cnn', os.path.join(tmp, 'cnn.pt'), device='cpu')))
+        narrow = default_config(num_classes=10, input_size=(64, 32), width=16)
+        save_checkpoint(os.path.join(tmp, 'cnn_narrow.pt'), build_training_model(narrow), narrow, epoch=0)
+        candidates.append(('cnn 64x32 width 16 (untrained)',
+                           lambda: create_embedder('cnn', os.path.join(tmp, 'cnn_narrow.pt'), device='cpu')))
+        if args.cnn_weights:
+            candidates.append((f'cnn trained ({args.cnn_weights})',
+                               lambda: create_embedder('cnn', args.cnn_weights, device='cpu')))
         rows = [measure(name, build(), dataset, args.repeats, rng) for name, build in candidates]
     lines = ['| embedder | dim | crops/s (batch 50) | crops/CPU-s | ms / frame (15 crops) | CPU-ms / frame '
              '| rank-1 | mAP |',

@@ -238,6 +238,8 @@ def main():
     parser.add_argument('--only', choices=['tracker', 'graph'])
     parser.add_argument('--backend', default='hog')
     parser.add_argument('--weights', default='')
+    parser.add_argument('--inference-threads', type=int, default=0,
+                        help="graph run: detector_node's inference_threads (0 = every core)")
     parser.add_argument('--embedders', nargs='+', default=['none', 'mobilenetv2'],
                         help='tracker runs: one per embedder')
     parser.add_argument('--sample-period', type=float, default=5.0,
@@ -263,7 +265,8 @@ def main():
     if args.only in (None, 'graph'):
         runs['graph'] = run(args, 'graph', [
             ('detector_node', params + ['-p', f'backend:={args.backend}',
-                                        '-p', 'diagnostics_period_s:=5.0']
+                                        '-p', 'diagnostics_period_s:=5.0',
+                                        '-p', f'inference_threads:={args.inference_threads}']
              + (['-p', f'weights:={args.weights}'] if args.weights else [])),
             ('tracker_node', params)], publish_detections=False)
     print(f'\n{WIDTH}x{HEIGHT} rgb8 at 30 Hz, {args.duration:g} s per run, '

@@ -163,9 +163,9 @@ def test_ctrl_c_stops_cleanly(hog_node):
     assert 'Traceback' not in proc.output()
 
 
-def test_compressed_input():
+def test_compressed_input_with_one_inference_thread():
     proc = NodeProcess('detector_node', ['-p', 'backend:=hog', '-p', 'input:=compressed',
-                                         '-r', 'image/compressed:=/cam/jpeg'])
+                                         '-p', 'inference_threads:=1', '-r', 'image/compressed:=/cam/jpeg'])
     peer = Peer('detector_compressed_peer', CompressedImage, '/cam/jpeg')
     try:
         assert wait_for_peers(peer.executor, peer.endpoints, DISCOVERY_S), proc.output()
@@ -174,6 +174,7 @@ def test_compressed_input():
         det, masks = peer.send_until_answered(
             lambda: CompressedImage(format='jpeg', data=jpeg.tobytes()), 21)
         assert len(det.detections) >= 1 and masks.image_width == bus_rgb().shape[1]
+        assert '1 inference thread(s)' in proc.output()
         junk = CompressedImage(header=Header(stamp=stamp(22)), format='jpeg', data=b'junk')
         peer.pub.publish(junk)
         assert spin_until(peer.executor, lambda: 'could not decode' in proc.output(), 10.0), \

@@ -37,3 +37,18 @@ def test_a_wrong_type_names_the_parameter(tmp_path):
     with pytest.raises(ValueError, match="'score_threshold' must be a number"):
         declared(tmp_path, 'detector_node',
                  'detector_node:\n  ros__parameters:\n    score_threshold: high\n', PARAMETERS)
+
+
+def test_inference_threads_caps_opencv_and_zero_leaves_the_default():
+    import cv2
+
+    from perception_maskrcnn.detector_node import limit_inference_threads
+
+    before = cv2.getNumThreads()
+    try:
+        limit_inference_threads(0)
+        assert cv2.getNumThreads() == before
+        limit_inference_threads(1)
+        assert cv2.getNumThreads() == 1
+    finally:
+        cv2.setNumThreads(before)
