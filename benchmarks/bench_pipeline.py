@@ -1,4 +1,4 @@
-"""Latency and memory of the running node graph over DDS, 720p frames at 30 Hz.
+"""Latency and memory of the running node graph over DDS, 720p frames at 30 Hz (--rate).
 
 Two measurements, each with the real node executables in their own processes:
 - `tracker`: this process publishes images and ready-made detections (15 moving boxes) with the
@@ -154,9 +154,9 @@ def run(args, name, nodes, publish_detections):
         assert ok, 'nodes did not come up: ' + ' '.join(p.output()[-2000:] for p in procs)
         time.sleep(2.0)  # discovery settles; the goals are about steady state
         sent, start, next_sample = [], time.monotonic(), 0.0
-        for i in range(int(args.duration * 30)):
-            while time.monotonic() < start + i / 30.0:
-                executor.spin_once(timeout_sec=max(0.0, start + i / 30.0 - time.monotonic()))
+        for i in range(int(args.duration * args.rate)):
+            while time.monotonic() < start + i / args.rate:
+                executor.spin_once(timeout_sec=max(0.0, start + i / args.rate - time.monotonic()))
             now = time.time()
             image.header.stamp.sec, image.header.stamp.nanosec = int(now), int((now % 1) * 1e9)
             if publish_detections:
@@ -211,7 +211,7 @@ def run(args, name, nodes, publish_detections):
     detector = timings.get('detector_node')
     if detector is not None:
         # Per frame: this frame's latency minus this frame's inference (and its wait for the
-        # worker, busy with an earlier frame: the other cost of inference slower than 30 Hz).
+        # worker, busy with an earlier frame: the other cost of inference slower than the camera).
         frame_inference = {s: detector[s]['inference'] for s in received if s in detector}
         waited = {s: frame_inference[s] + detector[s]['picked'] - detector[s]['image_in']
                   for s in frame_inference}
@@ -234,7 +234,9 @@ def main():
     """Run the selected measurements, print a table, write the JSON."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--duration', type=float, default=60.0,
-                        help='seconds of 30 Hz frames per run')
+                        help='seconds of frames per run')
+    parser.add_argument('--rate', type=float, default=30.0,
+                        help='camera rate in Hz (default 30; lower lets a slow detector keep up)')
     parser.add_argument('--only', choices=['tracker', 'graph'])
     parser.add_argument('--backend', default='hog')
     parser.add_argument('--weights', default='')
@@ -269,7 +271,7 @@ def main():
                                         '-p', f'inference_threads:={args.inference_threads}']
              + (['-p', f'weights:={args.weights}'] if args.weights else [])),
             ('tracker_node', params)], publish_detections=False)
-    print(f'\n{WIDTH}x{HEIGHT} rgb8 at 30 Hz, {args.duration:g} s per run, '
+    print(f'\n{WIDTH}x{HEIGHT} rgb8 at {args.rate:g} Hz, {args.duration:g} s per run, '
           'nodes in their own processes\n')
     print('| run | frames sent | tracks received | latency median | p95 | to publish median '
           '| minus inference, per frame (median) | node RSS first → last (max) MiB '

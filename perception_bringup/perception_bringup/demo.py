@@ -26,6 +26,7 @@ from perception_bringup.outputs import AnnotatedVideo, TracksTable, frame_index,
 from perception_bringup.processes import CLEAN_EXIT, stop_all
 from perception_bringup.run_graph import add_graph_arguments
 from perception_maskrcnn.image_conversion import image_to_rgb
+from perception_maskrcnn.ros_conversions import stamp_to_ns
 
 PROG = 'perception-demo'
 IMAGE_TOPIC = graph_spec.DEFAULT_IMAGE_TOPIC
@@ -150,7 +151,7 @@ def read_topics(bag, topics):
 
 def stamp_ns(msg):
     """Header stamp of a message in ns."""
-    return msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
+    return stamp_to_ns(msg.header.stamp)
 
 
 def write_outputs(args, fps, played_stamps):
