@@ -169,7 +169,8 @@ class CnnEmbedder(TorchEmbedder):
 
         if weights is None:
             raise ReidWeightsError(
-                f"embedder 'cnn' needs weights: pass {CHECKPOINT_FORMAT} (train one with perception-train-reid), "
+                f"embedder 'cnn' needs weights (parameter embedder_weights, --embedder-weights): "
+                f"{CHECKPOINT_FORMAT} (train one with perception-train-reid), "
                 "or use embedder 'mobilenetv2' / 'histogram'"
             )
         model, config = load_descriptor(weights)
