@@ -22,6 +22,7 @@ import numpy as np
 from tqdm import tqdm
 
 from perception_deepsort.iou_matching import iou
+from perception_deepsort.linear_assignment import min_cost_matching
 from perception_deepsort.mot import io
 from perception_deepsort.reid.crops import clip_boxes
 
@@ -29,32 +30,26 @@ MATCH_IOU = 0.5
 MAX_PERSON_ID = 9999  # Market-1501 names carry four digits
 
 
-def matched_boxes(truth, detections, use_detections=True):
-    """Return (ids, boxes xyxy) of the frame's identities, each with its matched detection box."""
-    if not use_detections:
-        return truth.ids, truth.boxes
-    if len(truth.ids) == 0 or len(detections.boxes) == 0:
-        return truth.ids[:0], truth.boxes[:0]
-    from scipy.optimize import linear_sum_assignment
-
-    overlap = iou(truth.boxes.astype(np.float64), detections.boxes.astype(np.float64))
-    rows, cols = linear_sum_assignment(-overlap)
-    keep = overlap[rows, cols] >= MATCH_IOU
-    return truth.ids[rows[keep]], detections.boxes[cols[keep]]
+def matched_boxes(truth_boxes, detection_boxes):
+    """(truth rows, matched detection boxes): the one-to-one IoU matches of at least MATCH_IOU."""
+    overlap = iou(truth_boxes.astype(np.float64), detection_boxes.astype(np.float64))
+    rows, cols, _, _ = min_cost_matching(1.0 - overlap, 1.0 - MATCH_IOU)
+    return rows, detection_boxes[cols]
 
 
 def collect(seq_dir, every, min_visibility, use_detections):
     """Return {gt id: [(frame, box xyxy), ...]} of the sequence's usable crops, in frame order."""
     info = io.read_seqinfo(seq_dir)
     truth = io.read_ground_truth(seq_dir, info.length)
-    detections = io.read_detections(seq_dir, info.length) if use_detections else truth
+    detections = io.read_detections(seq_dir, info.length) if use_detections else None
     tracks = {}
     for index in range(0, info.length, every):
         gt = truth[index]
         usable = (gt.scores > 0) & (gt.visibility >= min_visibility)
-        gt = io.FrameBoxes(gt.boxes[usable], gt.scores[usable], gt.ids[usable], gt.class_ids[usable],
-                           gt.visibility[usable])
-        ids, boxes = matched_boxes(gt, detections[index], use_detections)
+        ids, boxes = gt.ids[usable], gt.boxes[usable]
+        if detections is not None:
+            rows, boxes = matched_boxes(boxes, detections[index].boxes)
+            ids = ids[rows]
         for pid, box in zip(ids, boxes):
             tracks.setdefault(int(pid), []).append((index + 1, box))
     return info, tracks
