@@ -196,6 +196,22 @@ def run_tracker(adapter, seq_dir, embeddings, out_path):
     io.write_results(out_path, frames, ids, np.array(boxes).reshape(-1, 4), scores)
 
 
+def generated_sequences(root, seeds, frames, objects, width, height, suffix=''):
+    """{name: folder} of a static and a panning sequence per seed under root, generated once."""
+    from perception_deepsort.mot import synthetic
+
+    seqs = {}
+    for camera in ('static', 'pan'):
+        for seed in seeds:
+            folder = os.path.join(root, synthetic.sequence_name(camera, seed, 0) + suffix)
+            if not os.path.isfile(os.path.join(folder, 'seqinfo.ini')):
+                synthetic.write_sequence(folder, synthetic.SceneConfig(
+                    width=width, height=height, frames=frames, objects=objects, camera=camera, seed=seed * 1000),
+                    progress=False)
+            seqs[os.path.basename(folder)] = folder
+    return seqs
+
+
 def trained_reid_weights(data_dir, quick=False):
     """The descriptor network trained on generated sequences of REID_TRAIN_SEEDS (cached in data_dir).
 
@@ -203,7 +219,7 @@ def trained_reid_weights(data_dir, quick=False):
     benchmark's, cut into a Market-1501 set by perception-mot-reid-crops (the last 4 sequences
     are its query/gallery), trained by perception-train-reid at 64x32 with width 16.
     """
-    from perception_deepsort.mot import reid_crops, synthetic
+    from perception_deepsort.mot import reid_crops
     from perception_deepsort.reid import train
 
     root = os.path.join(data_dir, 'reid')
@@ -212,13 +228,7 @@ def trained_reid_weights(data_dir, quick=False):
         return best
     seeds = REID_TRAIN_SEEDS[:1] if quick else REID_TRAIN_SEEDS
     frames, objects, size = (40, 5, (320, 240)) if quick else (300, 15, (640, 480))
-    for seed in seeds:
-        for camera in ('static', 'pan'):
-            folder = os.path.join(root, 'seqs', synthetic.sequence_name(camera, seed, 0))
-            if not os.path.isfile(os.path.join(folder, 'seqinfo.ini')):
-                synthetic.write_sequence(folder, synthetic.SceneConfig(
-                    width=size[0], height=size[1], frames=frames, objects=objects, camera=camera,
-                    seed=seed * 1000), progress=False)
+    generated_sequences(os.path.join(root, 'seqs'), seeds, frames, objects, *size)
     market = os.path.join(root, 'market')
     if not os.path.isdir(market):
         reid_crops.export([os.path.join(root, 'seqs')], market, eval_seqs=1 if quick else 4, progress=False)
@@ -234,18 +244,10 @@ def run_accuracy(data_dir, seeds, frames, objects, width, height, work, embedder
 
     ``embedders``: embeddings name ('default', 'cnn') -> (embedder, cache tag).
     """
-    from perception_deepsort.mot import evaluate, synthetic
+    from perception_deepsort.mot import evaluate
 
-    seqs = {}
-    for camera in ('static', 'pan'):
-        for seed in seeds:
-            name = synthetic.sequence_name(camera, seed, 0)
-            folder = os.path.join(data_dir, f'{name}-{frames}f{objects}o{width}x{height}')
-            if not os.path.isfile(os.path.join(folder, 'seqinfo.ini')):
-                synthetic.write_sequence(folder, synthetic.SceneConfig(
-                    width=width, height=height, frames=frames, objects=objects, camera=camera, seed=seed * 1000),
-                    progress=False)
-            seqs[os.path.basename(folder)] = folder
+    seqs = generated_sequences(data_dir, seeds, frames, objects, width, height,
+                               suffix=f'-{frames}f{objects}o{width}x{height}')
     print(f'  {len(seqs)} sequences in {data_dir}; embedding detections with '
           f'{", ".join(tag for _, tag in embedders.values())}', flush=True)
     embeddings = {key: {name: embed_sequence(folder, embedder, f'{folder}.{tag}.npz')
