@@ -5,7 +5,6 @@ Messages stay serialized (CDR) end to end: tools hand raw bytes to rclpy's publi
 """
 import functools
 import importlib
-import struct
 from pathlib import Path
 
 from ament_index_python.packages import PackageNotFoundError, get_package_share_directory
@@ -116,11 +115,3 @@ def has_header(msgtype):
     register_type(store, msgtype)
     fields = store.fielddefs[msgtype][1]
     return bool(fields) and fields[0][1] == (Nodetype.NAME, 'std_msgs/msg/Header')
-
-
-def header_stamp_ns(rawdata):
-    """Header stamp (ns) of a CDR message whose first field is a Header, without deserializing it."""
-    # 4-byte encapsulation header (byte 1: 0 = big, 1 = little endian), then int32 sec, uint32 nanosec.
-    order = '<' if rawdata[1] & 1 else '>'
-    sec, nanosec = struct.unpack_from(order + 'iI', rawdata, 4)
-    return sec * 1_000_000_000 + nanosec

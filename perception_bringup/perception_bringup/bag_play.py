@@ -17,6 +17,8 @@ from tqdm import tqdm
 from perception_bringup import bag_io
 from perception_bringup.cli import UserError, user_errors
 from perception_bringup.ros_process import ros_node
+from perception_maskrcnn.image_conversion import header_from_cdr
+from perception_maskrcnn.ros_conversions import stamp_to_ns
 
 PROG = 'perception-bag-play'
 QOS = {'reliable': QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE),
@@ -88,7 +90,8 @@ class Player:
                 self.clock_publisher.publish(Clock(clock=_time_msg(timestamp)))
             self.publishers[connection.topic].publish(rawdata)
             if self.log_writer and self._has_header(connection.msgtype):
-                self.log_writer.writerow((connection.topic, bag_io.header_stamp_ns(rawdata), time.time_ns()))
+                stamp = stamp_to_ns(header_from_cdr(rawdata).stamp)
+                self.log_writer.writerow((connection.topic, stamp, time.time_ns()))
             self.published += 1
             bar.update()
             if start_bag is None:

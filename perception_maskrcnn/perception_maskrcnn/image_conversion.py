@@ -131,6 +131,11 @@ class _CdrReader:
         return Header(stamp=Time(sec=sec, nanosec=nanosec), frame_id=self.string())
 
 
+def header_from_cdr(buffer) -> Header:
+    """The leading ``std_msgs/Header`` of a serialised message of any type that starts with one."""
+    return _CdrReader(buffer).header()
+
+
 def image_from_cdr(buffer) -> RawImage:
     """The fields of a serialised ``sensor_msgs/Image`` (``raw=True`` subscription), pixels
     left in ``buffer``; ImageConversionError when it is not one or is truncated."""

@@ -11,7 +11,8 @@ from rclpy.serialization import serialize_message
 
 from perception_maskrcnn.image_conversion import (ImageConversionError, array_to_image,
                                                   compressed_from_cdr, compressed_to_rgb,
-                                                  image_from_cdr, image_to_array, image_to_rgb)
+                                                  header_from_cdr, image_from_cdr,
+                                                  image_to_array, image_to_rgb)
 
 RNG = np.random.default_rng(0)
 RGB = RNG.integers(0, 256, (7, 5, 3), dtype=np.uint8)
@@ -174,3 +175,14 @@ def test_serialised_compressed_images_parse_and_decode():
         compressed_to_rgb(compressed_from_cdr(serialize_message(CompressedImage(format='png'))))
     with pytest.raises(ImageConversionError, match='truncated'):
         compressed_from_cdr(serialize_message(msg)[:-1])
+
+
+def test_header_of_any_serialised_message_with_one():
+    from vision_msgs.msg import Detection2DArray
+
+    msg = Detection2DArray()
+    msg.header.stamp.sec, msg.header.stamp.nanosec, msg.header.frame_id = 1700000000, 123456789, 'cam'
+    header = header_from_cdr(serialize_message(msg))
+    assert (header.stamp.sec, header.stamp.nanosec, header.frame_id) == (1700000000, 123456789, 'cam')
+    with pytest.raises(ImageConversionError, match='not a CDR message'):
+        header_from_cdr(b'\xff\xff\x00\x00')
