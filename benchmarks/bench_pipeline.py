@@ -36,6 +36,7 @@ from sensor_msgs.msg import Image
 from vision_msgs.msg import Detection2D, Detection2DArray, ObjectHypothesisWithPose
 
 from perception_maskrcnn.frame_timing import parse_timing
+from perception_maskrcnn.ros_conversions import stamp_to_ns
 from perception_maskrcnn.ros_testing import NodeProcess, close_test_node, make_test_node, spin_until
 from perception_msgs.msg import TrackedObjectArray
 
@@ -137,7 +138,7 @@ def run(args, name, nodes, publish_detections):
 
     def on_tracks(msg, info):
         # Callback time, and the DDS times: published by the tracker, received here.
-        arrivals.setdefault((msg.header.stamp.sec, msg.header.stamp.nanosec), (
+        arrivals.setdefault(stamp_to_ns(msg.header.stamp), (
             time.time(), info['source_timestamp'] * 1e-9, info['received_timestamp'] * 1e-9))
     node.create_subscription(TrackedObjectArray, 'tracks', on_tracks, 10)
     pub_image = node.create_publisher(Image, 'image', qos_profile_sensor_data)
@@ -162,7 +163,7 @@ def run(args, name, nodes, publish_detections):
             if publish_detections:
                 pub_det.publish(detection_msg(image.header, moving_boxes(i)))
             pub_image.publish(image)
-            sent.append((image.header.stamp.sec, image.header.stamp.nanosec, now))
+            sent.append((stamp_to_ns(image.header.stamp), now))
             if time.monotonic() - start >= next_sample:
                 for exe, p in zip(names, procs):
                     try:
@@ -177,10 +178,8 @@ def run(args, name, nodes, publish_detections):
         close_test_node(context, node, executor)
         for p in procs:
             p.close()
-    received = {s * 1_000_000_000 + ns: (arrivals[(s, ns)][0] - t) * 1000
-                for s, ns, t in sent if (s, ns) in arrivals}
-    published = {s * 1_000_000_000 + ns: (arrivals[(s, ns)][1] - t) * 1000
-                 for s, ns, t in sent if (s, ns) in arrivals}
+    received = {s: (arrivals[s][0] - t) * 1000 for s, t in sent if s in arrivals}
+    published = {s: (arrivals[s][1] - t) * 1000 for s, t in sent if s in arrivals}
     latencies = np.array(list(received.values()))
     inference = [float(v) for log in logs for v in re.findall(r'mean_inference_ms=([\d.]+)', log)]
     timings = {node: parse_timing(log) for node, log in zip(names, logs)}
@@ -206,8 +205,7 @@ def run(args, name, nodes, publish_detections):
     result['stages_ms']['bench'] = {
         'tracks_in_after_tracks_out': median_or_none(
             [received[s] - tracker[s]['tracks_out'] for s in received if s in tracker]),
-        'tracks_dds': median_or_none([(arrivals[(s, ns)][2] - t) * 1000
-                                      for s, ns, t in sent if (s, ns) in arrivals])}
+        'tracks_dds': median_or_none([(arrivals[s][2] - t) * 1000 for s, t in sent if s in arrivals])}
     detector = timings.get('detector_node')
     if detector is not None:
         # Per frame: this frame's latency minus this frame's inference (and its wait for the
