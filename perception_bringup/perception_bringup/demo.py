@@ -23,7 +23,7 @@ from vision_msgs.msg import Detection2DArray
 from perception_bringup import bag_io, graph_spec, node_config, video_to_bag, vtest
 from perception_bringup.cli import UserError, user_errors
 from perception_bringup.outputs import AnnotatedVideo, TracksTable, frame_index, write_summary
-from perception_bringup.processes import CLEAN_EXIT, stop_all
+from perception_bringup.processes import CLEAN_EXIT, stop_all, worst_stop_s
 from perception_bringup.run_graph import add_graph_arguments
 from perception_maskrcnn.image_conversion import image_to_rgb
 from perception_maskrcnn.ros_conversions import stamp_to_ns
@@ -35,6 +35,7 @@ RECORDED = ('/detections', '/detections/masks', '/tracks', '/tracks/detections',
 # the same cores, so playing at the detector's bare speed would make it drop frames.
 LOAD_FACTOR = 0.4
 NODE_START_TIMEOUT_S = 300.0
+STOP_TIMEOUT_S = 20.0  # after SIGINT, for the player, the recorder and each node of the graph
 
 
 def parse_args(argv=None):
@@ -93,7 +94,7 @@ def start(argv, log_path):
 def graph_argv(args):
     """perception-run-graph with the demo's graph options."""
     argv = [shutil.which('perception-run-graph') or 'perception-run-graph', '--config', str(args.config),
-            '--image-topic', IMAGE_TOPIC]
+            '--image-topic', IMAGE_TOPIC, '--stop-timeout', str(STOP_TIMEOUT_S)]
     for name, value in overrides(args).items():
         if value:
             argv += [f'--{name}', value]
@@ -125,9 +126,12 @@ def run_pipeline(args, in_bag, fps, work):
         time.sleep(2.0 + (3.0 / (fps * args.rate) if args.rate > 0 else 5.0))
     finally:
         # Player, then recorder (so it sees every message the graph still publishes), then graph.
+        # The graph runner gets the time to force its own nodes (and join its log threads):
+        # killed before that, it would leave a node that hangs on Ctrl-C running without a parent.
         forced = []
         for name in ('play', 'record', 'graph'):
-            forced += stop_all({name: procs[name]}, 20.0)
+            timeout = worst_stop_s(STOP_TIMEOUT_S) + 5.0 if name == 'graph' else STOP_TIMEOUT_S
+            forced += stop_all({name: procs[name]}, timeout)
     codes = {name: proc.returncode for name, proc in procs.items()}
     for name, code in codes.items():
         if name in forced or code not in CLEAN_EXIT:

@@ -5,12 +5,20 @@ import time
 
 # Exit codes of a ROS process that stopped because it was asked to.
 CLEAN_EXIT = {0, -signal.SIGINT, 128 + signal.SIGINT}
+# Seconds stop_all waits after SIGTERM and after SIGKILL, once the SIGINT timeout has passed.
+TERM_WAIT_S = KILL_WAIT_S = 5.0
+
+
+def worst_stop_s(timeout):
+    """Longest stop_all(procs, timeout) can take: what a parent stopping *us* must allow for."""
+    return timeout + TERM_WAIT_S + KILL_WAIT_S
 
 
 def stop_all(procs, timeout):
     """Stop every running process of {name: Popen}; returns the names that needed SIGTERM/SIGKILL."""
     forced = []
-    for sig, wait_s in ((signal.SIGINT, timeout), (signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
+    steps = ((signal.SIGINT, timeout), (signal.SIGTERM, TERM_WAIT_S), (signal.SIGKILL, KILL_WAIT_S))
+    for sig, wait_s in steps:
         running = [n for n, p in procs.items() if p.poll() is None]
         if not running:
             break
