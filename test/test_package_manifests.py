@@ -25,7 +25,7 @@ ROSDEP_KEYS = {
     'PIL': 'python3-pil',
 }
 # Modules with no rosdep key: declared in a `<!-- pip-only: a, b -->` comment and pinned in
-# requirements.txt (by distribution name).
+# requirements.lock (by distribution name).
 PIP_DISTRIBUTIONS = {
     'ultralytics': 'ultralytics-opencv-headless',
     'lap': 'lap',
@@ -67,9 +67,9 @@ def declared(package: str) -> tuple[set[str], set[str]]:
 
 
 def requirement_names() -> set[str]:
-    """Distribution names pinned in requirements.txt."""
-    lines = (ROOT / 'requirements.txt').read_text().splitlines()
-    return {re.split(r'[=<>\[ ]', ln.strip())[0].lower() for ln in lines if ln.strip() and not ln.startswith('#')}
+    """Distribution names pinned in requirements.lock."""
+    text = (ROOT / 'requirements.lock').read_text()
+    return {m.lower() for m in re.findall(r'^([A-Za-z0-9][A-Za-z0-9._-]*)==', text, flags=re.M)}
 
 
 @pytest.mark.parametrize('package', PACKAGES)

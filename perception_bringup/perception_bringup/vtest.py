@@ -43,7 +43,9 @@ def fetch_vtest(cache_dir, log=print):
                         f'{result.stderr.strip()[-300:]}; give a video with --video')
     try:
         # Stream the package's data archive and keep only the one member.
-        dpkg = subprocess.Popen(['dpkg-deb', '--fsys-tarfile', str(debs[-1])], stdout=subprocess.PIPE)
+        # Reading stops at the member: dpkg-deb's complaint about the closed pipe is expected.
+        dpkg = subprocess.Popen(['dpkg-deb', '--fsys-tarfile', str(debs[-1])], stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL)
         with tarfile.open(fileobj=dpkg.stdout, mode='r|') as archive:
             for member in archive:
                 if member.name == MEMBER:

@@ -175,3 +175,14 @@ def test_auto_finds_weights_in_the_weights_dir(tmp_path, monkeypatch, coco_forma
     monkeypatch.setenv('PERCEPTION_WEIGHTS_DIR', str(coco_format_state_dict.parent))
     detector = create_detector('auto', device='cpu', **SMALL)
     assert detector.name == 'maskrcnn' and f'found {coco_format_state_dict}' in detector.describe()
+
+
+def test_hog_without_hog_in_opencv_names_the_cause():
+    """OpenCV 5's main modules have no HOGDescriptor: the error says so, not an AttributeError."""
+    from types import SimpleNamespace
+
+    from perception_maskrcnn.backends.hog import people_detector
+    opencv5_main_modules = SimpleNamespace(__version__='5.0.0')
+    with pytest.raises(RuntimeError, match=r'OpenCV 5\.0\.0 has no HOG .*xobjdetect.*contrib'):
+        people_detector(opencv5_main_modules)
+    assert people_detector(cv2).getDescriptorSize() == 3780  # the real one: 64x128 window

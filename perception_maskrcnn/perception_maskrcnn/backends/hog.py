@@ -18,6 +18,19 @@ FALLBACK_WARNING = ('USING THE OFFLINE FALLBACK DETECTOR (OpenCV HOG people dete
                     'for real detection (see perception_maskrcnn.backends.weights).')
 
 
+def people_detector(cv):
+    """OpenCV's HOG descriptor with its default people SVM, or a RuntimeError naming the cause."""
+    if not hasattr(cv, 'HOGDescriptor'):
+        # OpenCV 5 moved HOG out of the main modules into opencv_contrib (xobjdetect).
+        raise RuntimeError(
+            f'OpenCV {cv.__version__} has no HOG people detector (cv2.HOGDescriptor): OpenCV 5 moved '
+            'it to the contrib module xobjdetect. Install opencv-contrib-python-headless of the same '
+            'version instead of opencv-python-headless, or OpenCV 4.x as requirements.lock pins.')
+    hog = cv.HOGDescriptor()
+    hog.setSVMDetector(cv.HOGDescriptor_getDefaultPeopleDetector())
+    return hog
+
+
 class HogDetector(Detector):
     """OpenCV HOG people detector with torchvision NMS; class 'person' only, no masks."""
 
@@ -37,8 +50,7 @@ class HogDetector(Detector):
         self.win_stride = (int(win_stride), int(win_stride))
         self.scale = float(scale)
         self.nms_iou = float(nms_iou)
-        self.hog = cv2.HOGDescriptor()
-        self.hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
+        self.hog = people_detector(cv2)
 
     def detect(self, image_rgb: np.ndarray) -> Detections:
         """Detect people in one HxWx3 uint8 RGB image."""
