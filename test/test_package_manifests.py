@@ -20,13 +20,13 @@ ROSDEP_KEYS = {
     'yaml': 'python3-yaml',
     'tqdm': 'python3-tqdm',
     'matplotlib': 'python3-matplotlib',
-    'pycocotools': 'python3-pycocotools',
     'pandas': 'python3-pandas',
     'PIL': 'python3-pil',
 }
-# Modules with no rosdep key: declared in a `<!-- pip-only: a, b -->` comment and pinned in
-# requirements.lock (by distribution name).
+# Modules with no rosdep key: declared in a `<!-- pip-only: a, b -->` comment, installed on a real
+# ROS install by `pip install -r requirements-ros.txt` and pinned in requirements.lock.
 PIP_DISTRIBUTIONS = {
+    'pycocotools': 'pycocotools',
     'ultralytics': 'ultralytics-opencv-headless',
     'lap': 'lap',
     'motmetrics': 'motmetrics',
@@ -66,9 +66,9 @@ def declared(package: str) -> tuple[set[str], set[str]]:
     return deps, pip_only
 
 
-def requirement_names() -> set[str]:
-    """Distribution names pinned in requirements.lock."""
-    text = (ROOT / 'requirements.lock').read_text()
+def requirement_names(name: str) -> set[str]:
+    """Distribution names pinned in requirements.lock or requirements-ros.txt."""
+    text = (ROOT / name).read_text()
     return {m.lower() for m in re.findall(r'^([A-Za-z0-9][A-Za-z0-9._-]*)==', text, flags=re.M)}
 
 
@@ -80,7 +80,9 @@ def test_every_runtime_import_is_declared(package):
         if module in sys.stdlib_module_names or module in OPTIONAL or module == package:
             continue
         if module in PIP_DISTRIBUTIONS:
-            ok = module in pip_only and PIP_DISTRIBUTIONS[module] in requirement_names()
+            dist = PIP_DISTRIBUTIONS[module]
+            ok = (module in pip_only and dist in requirement_names('requirements.lock')
+                  and dist in requirement_names('requirements-ros.txt'))
         else:
             ok = ROSDEP_KEYS.get(module, module) in deps
         if not ok:
