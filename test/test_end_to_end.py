@@ -25,6 +25,16 @@ from perception_maskrcnn.ros_testing import close_test_node, make_test_node
 FRAMES = 12
 
 
+def wait_until(predicate, timeout, step=0.1):
+    """Poll ``predicate`` (another thread spins the node) until it holds or ``timeout`` s pass."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(step)
+    return True
+
+
 def stamp_ns(msg):
     """Header stamp in ns."""
     return msg.header.stamp.sec * 10**9 + msg.header.stamp.nanosec
@@ -35,8 +45,8 @@ def test_tracks_keep_their_ids_through_the_node_graph_and_ctrl_c_is_clean(tmp_pa
     config = write_people_config(tmp_path / 'people.yaml')
     context, node, executor = make_test_node('e2e_listener')
     received = []
-    node.create_subscription(TrackedObjectArray, '/tracks', received.append,
-                             QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE))
+    subscription = node.create_subscription(TrackedObjectArray, '/tracks', received.append,
+                                           QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE))
     stop = threading.Event()
     spinner = threading.Thread(target=lambda: [executor.spin_once(timeout_sec=0.05)
                                                for _ in iter(stop.is_set, True)], daemon=True)
@@ -46,15 +56,21 @@ def test_tracks_keep_their_ids_through_the_node_graph_and_ctrl_c_is_clean(tmp_pa
                              stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT, text=True)
     try:
-        # --delay: the detector -> tracker link may still be matching when both image
-        # subscribers are up; every frame must count here.
+        # Every frame must count: wait until the whole graph is wired (detector -> tracker ->
+        # this listener) as seen from here, not for a fixed time.
+        wired = wait_until(lambda: node.count_publishers('/detections') >= 1
+                           and node.count_subscribers('/detections') >= 1
+                           and node.count_subscribers('/camera/image_raw') >= 2
+                           and node.count_publishers('/tracks') >= 1
+                           and subscription.get_publisher_count() >= 1
+                           or graph.poll() is not None, timeout=180)
+        assert wired and graph.poll() is None, f'graph not wired in 180 s (exit {graph.poll()})'
+        # --delay 1: discovery seen here may precede the detector-tracker match by a moment.
         play = subprocess.run(['perception-bag-play', str(bag), '--rate', '0.5', '--quiet',
-                               '--wait-for-subscribers', '150', '--min-subscribers', '2', '--delay', '3'],
+                               '--wait-for-subscribers', '60', '--min-subscribers', '2', '--delay', '1'],
                               capture_output=True, text=True, timeout=240)
         assert play.returncode == 0, play.stderr
-        deadline = time.monotonic() + 90
-        while len(received) < FRAMES and time.monotonic() < deadline and graph.poll() is None:
-            time.sleep(0.1)
+        wait_until(lambda: len(received) >= FRAMES or graph.poll() is not None, timeout=90)
     finally:
         graph.send_signal(signal.SIGINT)
         output, _ = graph.communicate(timeout=120)
@@ -78,10 +94,9 @@ def test_tracks_keep_their_ids_through_the_node_graph_and_ctrl_c_is_clean(tmp_pa
 
 @pytest.mark.slow  # about 90 s on a shared 2-core machine: node start-up dominates
 def test_demo_runs_end_to_end_and_writes_every_output(tmp_path):
-    try:
-        video = vtest.vtest_video(Path(__file__).resolve().parents[1] / '.cache')
-    except Exception as exc:  # noqa: BLE001 - any failure to obtain the footage is a skip reason
-        pytest.skip(f'vtest.avi cannot be obtained here (opencv-doc via apt): {exc}')
+    # The README's main job must be tested: when the footage cannot be had this fails and says
+    # why (vtest.py raises a UserError naming the apt-get step), it is not skipped.
+    video = vtest.vtest_video(Path(__file__).resolve().parents[1] / '.cache')
     demo = subprocess.run(['perception-demo', '--video', str(video), '--max-frames', '20',
                            '--out-dir', str(tmp_path / 'out'), '--device', 'cpu'],
                           capture_output=True, text=True, timeout=280,
@@ -91,10 +106,13 @@ def test_demo_runs_end_to_end_and_writes_every_output(tmp_path):
     out = tmp_path / 'out'
     summary = json.loads((out / 'summary.json').read_text())
     assert summary['frames_in'] == 20
-    assert 0 < summary['frames_out'] <= 20
+    # The demo paces playback to what the detector keeps up with: (nearly) every frame is tracked.
+    assert 18 <= summary['frames_out'] <= 20, summary
     assert summary['dropped_frames'] == 20 - summary['frames_out']
     assert summary['detections'] > 0 and summary['tracks'] > 0
-    assert summary['latency_ms_median'] > 0 and summary['achieved_fps'] > 0
+    # Bounded latency (HOG ~50-500 ms a frame here; seconds would mean frames queue up).
+    assert 0 < summary['latency_ms_median'] < 3000 and 0 < summary['latency_ms_p95'] < 6000, summary
+    assert summary['achieved_fps'] > 0.5 * summary['playback_rate'] * summary['video_fps'], summary
     assert 'hog' in summary['detector'] and 'frames' in demo.stdout and 'latency' in demo.stdout
     assert (out / 'tracks.mp4').stat().st_size > 10_000
     assert (out / 'output_bag' / 'metadata.yaml').is_file()

@@ -69,6 +69,17 @@ class Recorder:
         return write
 
 
+def drain(executor, recorder, quiet_s=0.3, limit_s=3.0):
+    """After a stop, write what DDS already delivered: spin until nothing came for `quiet_s`."""
+    deadline = time.monotonic() + limit_s
+    last_count, last_change = -1, time.monotonic()
+    while time.monotonic() < deadline and time.monotonic() - last_change < quiet_s:
+        executor.spin_once(timeout_sec=0.05)
+        count = sum(recorder.counts.values())
+        if count != last_count:
+            last_count, last_change = count, time.monotonic()
+
+
 def record(args):
     """Record until Ctrl-C, SIGTERM or --duration; returns {topic: message count}."""
     writer = bag_io.open_writer(args.out_bag, args.storage)
@@ -82,6 +93,7 @@ def record(args):
             executor.add_node(node)
             while not stop.is_set() and (deadline is None or time.monotonic() < deadline):
                 executor.spin_once(timeout_sec=0.1)
+            drain(executor, recorder)
             executor.shutdown()
     finally:
         writer.close()

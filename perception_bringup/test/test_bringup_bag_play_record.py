@@ -106,3 +106,62 @@ def test_record_writes_a_readable_bag_and_stops_cleanly_mid_stream(tmp_path, ros
     assert [m.header.stamp.sec for m in messages] == list(range(100, 100 + len(messages)))
     assert bytes(messages[-1].data) == pixels.tobytes()
     assert f'/camera/image_raw: {len(messages)}' in output
+
+
+def wait_until(predicate, timeout, step=0.05):
+    """Poll ``predicate`` until it holds or ``timeout`` s pass; returns whether it held."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(step)
+    return True
+
+
+def test_play_then_record_round_trip_to_mcap_stops_after_duration(tmp_path):
+    """Every played message reaches an MCAP bag byte for byte; --duration ends the recorder."""
+    frames, duration = 10, 15.0
+    bag = make_bag(tmp_path, frames=frames)
+    out = tmp_path / 'recorded'
+    start = time.monotonic()
+    recorder = subprocess.Popen(['perception-bag-record', str(out), '--topics', '/camera/image_raw',
+                                 '--storage', 'mcap', '--duration', str(duration)],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    play = subprocess.run(['perception-bag-play', str(bag), '--rate', '0', '--quiet',
+                           '--wait-for-subscribers', str(duration - 5)],
+                          capture_output=True, text=True, timeout=60)
+    output, _ = recorder.communicate(timeout=60)
+    elapsed = time.monotonic() - start
+    assert play.returncode == 0, play.stderr
+    assert recorder.returncode == 0, output
+    assert duration <= elapsed < duration + 20, elapsed
+    assert_no_traceback(output, play.stdout, play.stderr)
+    assert any(p.suffix == '.mcap' for p in out.iterdir())
+    reader = bag_io.open_reader(bag)
+    played = [raw for _, _, raw in reader.messages()]
+    reader.close()
+    reader = bag_io.open_reader(out)
+    recorded = [raw for _, _, raw in reader.messages()]
+    reader.close()
+    assert [bytes(r) for r in recorded] == [bytes(p) for p in played]
+    assert f'/camera/image_raw: {frames}' in output
+
+
+def test_play_loop_repeats_the_bag_with_its_original_stamps_until_ctrl_c(tmp_path, ros):
+    frames = 5
+    bag = make_bag(tmp_path, frames=frames)
+    images = []
+    ros.create_subscription(Image, '/camera/image_raw', lambda m: images.append(ns(m.header.stamp)),
+                            RELIABLE)
+    play = subprocess.Popen(['perception-bag-play', str(bag), '--loop', '--rate', '5', '--quiet',
+                             '--wait-for-subscribers', '20'],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert wait_until(lambda: len(images) >= 2 * frames + 1, timeout=60), images
+    finally:
+        play.send_signal(signal.SIGINT)
+        output, _ = play.communicate(timeout=30)
+    assert play.returncode == 0, output
+    assert_no_traceback(output)
+    expected = [round(START_S * 1e9 + i * 1e9 / FPS) for i in range(frames)]
+    assert images[:2 * frames] == expected + expected

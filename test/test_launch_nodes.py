@@ -1,0 +1,131 @@
+"""launch/tracking.launch.py's `_nodes()` run for real, with non-default launch arguments.
+
+Where ROS's `launch` / `launch_ros` are importable they are used; elsewhere a small stand-in
+records what `launch_ros.actions.Node` and the other launch actions were given, so a swapped
+argument, a wrong remapping or a broken boolean parse fails here, not first on a vehicle.
+"""
+import importlib.util
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+from perception_bringup import graph_spec
+
+LAUNCH_FILE = Path(__file__).resolve().parents[1] / 'launch' / 'tracking.launch.py'
+
+
+class _Recorded:
+    """An action that keeps its constructor arguments."""
+
+    def __init__(self, *args, **kwargs):
+        self.args, self.kwargs = args, kwargs
+
+
+class _LaunchConfiguration:
+    """`LaunchConfiguration(name).perform(context)`: the argument's value in the context."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def perform(self, context):
+        return context.launch_configurations[self.name]
+
+
+def _standin_modules():
+    """Minimal `launch` and `launch_ros` modules with the names the launch file imports."""
+    launch = types.ModuleType('launch')
+    launch.LaunchDescription = _Recorded
+    launch.actions = types.ModuleType('launch.actions')
+    launch.actions.DeclareLaunchArgument = _Recorded
+    launch.actions.OpaqueFunction = _Recorded
+    launch.substitutions = types.ModuleType('launch.substitutions')
+    launch.substitutions.LaunchConfiguration = _LaunchConfiguration
+    launch_ros = types.ModuleType('launch_ros')
+    launch_ros.actions = types.ModuleType('launch_ros.actions')
+    launch_ros.actions.Node = _Recorded
+    return {'launch': launch, 'launch.actions': launch.actions,
+            'launch.substitutions': launch.substitutions,
+            'launch_ros': launch_ros, 'launch_ros.actions': launch_ros.actions}
+
+
+@pytest.fixture
+def launch_file(monkeypatch):
+    """The launch file as a module, on the stand-in launch API."""
+    for name, module in _standin_modules().items():
+        monkeypatch.setitem(sys.modules, name, module)
+    spec = importlib.util.spec_from_file_location('tracking_launch', LAUNCH_FILE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _context(launch_file, **changes):
+    """A launch context holding every argument's default, with `changes` applied."""
+    values = {name: default for name, default, _ in launch_file.ARGUMENTS}
+    values.update(changes)
+    return types.SimpleNamespace(launch_configurations=values)
+
+
+def test_description_declares_every_argument_then_the_graph(launch_file):
+    description = launch_file.generate_launch_description()
+    actions = description.args[0]
+    declared = [a.kwargs.get('name', a.args[0] if a.args else None) for a in actions[:-1]]
+    assert declared == [name for name, _, _ in launch_file.ARGUMENTS]
+    assert all(a.kwargs['description'] for a in actions[:-1])
+    assert actions[-1].kwargs['function'] is launch_file._nodes
+
+
+def test_nodes_for_non_default_arguments(launch_file, tmp_path):
+    config = tmp_path / 'vehicle.yaml'
+    context = _context(launch_file, camera_topic='/front/image_color', backend='yolo',
+                       weights='/w/people.pt', device='cuda:1', config=str(config),
+                       use_sim_time='True', rviz='false')
+    nodes = [n.kwargs for n in launch_file._nodes(context)]
+    assert [(n['package'], n['executable'], n['name']) for n in nodes] == [
+        ('perception_maskrcnn', 'detector_node', 'detector_node'),
+        ('perception_deepsort', 'tracker_node', 'tracker_node')]
+    detector, tracker = nodes
+    assert detector['parameters'] == [str(config), {'backend': 'yolo', 'weights': '/w/people.pt',
+                                                    'device': 'cuda:1', 'use_sim_time': True}]
+    assert tracker['parameters'] == [str(config), {'device': 'cuda:1', 'use_sim_time': True}]
+    remaps = [('image', '/front/image_color'), ('image/compressed', '/front/image_color/compressed')]
+    assert detector['remappings'] == tracker['remappings'] == remaps
+    assert detector['arguments'] == tracker['arguments'] == []
+
+
+def test_defaults_keep_the_parameter_file_and_rviz_gets_its_config(launch_file):
+    nodes = [n.kwargs for n in launch_file._nodes(_context(launch_file, rviz='1'))]
+    detector, tracker, rviz = nodes
+    assert detector['parameters'] == [str(graph_spec.DEFAULT_CONFIG), {'use_sim_time': False}]
+    assert tracker['parameters'] == [str(graph_spec.DEFAULT_CONFIG), {'use_sim_time': False}]
+    assert detector['remappings'][0] == ('image', graph_spec.DEFAULT_IMAGE_TOPIC)
+    assert (rviz['package'], rviz['executable']) == ('rviz2', 'rviz2')
+    assert rviz['parameters'] == [{'use_sim_time': False}]  # no node YAML for rviz
+    assert rviz['arguments'] == ['-d', str(graph_spec.RVIZ_CONFIG)]
+
+
+@pytest.mark.parametrize('text, expected', [('true', True), ('True', True), ('1', True), ('yes', True),
+                                            ('on', True), (' TRUE ', True), ('false', False),
+                                            ('0', False), ('', False), ('no', False)])
+def test_boolean_arguments(launch_file, text, expected):
+    assert launch_file._is_true(text) is expected
+    nodes = [n.kwargs for n in launch_file._nodes(_context(launch_file, use_sim_time=text, rviz=text))]
+    assert len(nodes) == (3 if expected else 2)
+    assert all(n['parameters'][-1]['use_sim_time'] is expected for n in nodes)
+
+
+def test_real_launch_api_where_installed():
+    """On a ROS install, the real launch_ros builds the same nodes."""
+    pytest.importorskip('launch_ros', reason='launch_ros is not installable here (no ROS distro)')
+    from launch import LaunchContext
+    spec = importlib.util.spec_from_file_location('tracking_launch_real', LAUNCH_FILE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    context = LaunchContext()
+    for name, default, _ in module.ARGUMENTS:
+        context.launch_configurations[name] = default
+    context.launch_configurations['camera_topic'] = '/front/image_color'
+    nodes = module._nodes(context)
+    assert [n.node_executable for n in nodes] == ['detector_node', 'tracker_node']
