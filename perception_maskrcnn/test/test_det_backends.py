@@ -8,6 +8,7 @@ import pytest
 import torch
 from torchvision.models.detection import MaskRCNN
 from torchvision.models.detection.backbone_utils import resnet_fpn_backbone
+from torchvision.ops import box_iou
 from torchvision.ops.misc import FrozenBatchNorm2d
 
 from perception_maskrcnn.backends import WeightsError, create_detector
@@ -44,6 +45,7 @@ def check_valid(dets, image_shape, masks=True):
     assert dets.boxes.shape == (n, 4) and dets.scores.shape == (n,) and dets.class_ids.shape == (n,)
     assert np.all(dets.boxes[:, 2] >= dets.boxes[:, 0]) and np.all(dets.boxes[:, 3] >= dets.boxes[:, 1])
     assert np.all(dets.boxes >= 0) and np.all(dets.boxes[:, [0, 2]] <= image_shape[1])
+    assert np.all(dets.boxes[:, [1, 3]] <= image_shape[0])
     assert np.all((dets.scores >= 0) & (dets.scores <= 1))
     assert np.all(dets.class_ids < len(dets.class_names))
     assert set(dets.timings) == {'preprocess', 'inference', 'postprocess'}
@@ -158,8 +160,15 @@ def test_hog_finds_a_person_and_warns(caplog):
     check_valid(dets, img.shape, masks=False)
     assert dets.masks is None
     assert len(dets) >= 1
-    big = cv2.resize(img, None, fx=5, fy=5)  # larger than max_side: boxes are scaled back
-    check_valid(detector.detect(big), big.shape, masks=False)
+    # 5x larger than max_side: HOG runs on a downscaled copy and the boxes are scaled back, so
+    # they land on the same person in big-image pixels (the box 5x the small image's).
+    big = cv2.resize(img, None, fx=5, fy=5)
+    big_dets = detector.detect(big)
+    check_valid(big_dets, big.shape, masks=False)
+    assert len(big_dets) >= 1
+    best_small, best_big = dets.boxes[np.argmax(dets.scores)], big_dets.boxes[np.argmax(big_dets.scores)]
+    assert box_iou(torch.as_tensor(best_big[None] / 5), torch.as_tensor(best_small[None])).item() > 0.8
+    assert best_big[2] - best_big[0] > 3 * (best_small[2] - best_small[0])
 
 
 def test_auto_without_weights_falls_back_to_hog(tmp_path, monkeypatch):
