@@ -1,14 +1,18 @@
-"""perception-process-bag: detect and track every frame of a bag offline, deterministically.
+"""perception-process-bag: detect and track every frame of bags offline, deterministically.
 
 No DDS: the detector and tracker libraries run in this process, configured from the nodes'
 parameter file, and their results go through the nodes' own message conversions. Outputs in
 --out-dir: output_bag/ (detections, masks, tracks, track detections, annotated images),
-tracks.mp4, tracks.txt (MOTChallenge) and summary.json.
+tracks.mp4, tracks.txt (MOTChallenge) and summary.json. Given several bags (folders, globs, list
+files), each bag goes to --out-dir/<bag name>/ exactly as if processed alone, in parallel on
+local worker processes (--jobs) or on a Ray cluster (--ray-address); batch_summary.json and a
+table report every bag, failed ones included.
 """
 import argparse
 import collections
 import os
 import random
+import sys
 import time
 from pathlib import Path
 
@@ -18,7 +22,7 @@ import torch
 from rclpy.serialization import deserialize_message, serialize_message
 from tqdm import tqdm
 
-from perception_bringup import bag_io, graph_spec, node_config
+from perception_bringup import bag_io, batch, graph_spec, node_config
 from perception_bringup.cli import UserError, user_errors
 from perception_bringup.outputs import AnnotatedVideo, TracksTable, write_summary
 from perception_deepsort.pipeline import DeepSort
@@ -42,7 +46,9 @@ TRAIL_LENGTH = 20
 def parse_args(argv=None):
     """Command-line options."""
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split('\n')[0].split(': ', 1)[1])
-    parser.add_argument('in_bag', type=Path, help='input bag with camera images')
+    parser.add_argument('in_bags', nargs='+', metavar='IN_BAG',
+                        help='input bag(s) with camera images: bag directories, folders holding '
+                             'bags, glob patterns (quoted) or list files (one path a line)')
     parser.add_argument('--out-dir', type=Path, required=True, help='output folder (created)')
     parser.add_argument('--config', type=Path, default=graph_spec.DEFAULT_CONFIG,
                         help=f'ROS parameter file of the nodes (default: {graph_spec.DEFAULT_CONFIG})')
@@ -52,10 +58,19 @@ def parse_args(argv=None):
     parser.add_argument('--weights', default=None, help='detector weights; default: config')
     parser.add_argument('--device', default=None, help='auto | cpu | cuda | cuda:N; default: config')
     parser.add_argument('--max-frames', type=int, default=None, help='process only the first N frames')
-    parser.add_argument('--threads', type=int, default=os.cpu_count(),
-                        help='CPU threads for torch and OpenCV (results are identical for a given '
-                             'value; default: all cores)')
-    return parser.parse_args(argv)
+    parser.add_argument('--threads', type=int, default=None,
+                        help='CPU threads for torch and OpenCV per bag (results are identical for a '
+                             'given value; default: the cores divided among the jobs)')
+    parser.add_argument('--jobs', type=int, default=None,
+                        help='bags processed at once (default: as many as cores, at most the bags)')
+    parser.add_argument('--ray-address', default=None,
+                        help="run the bags on Ray: 'local' (a private instance on this machine), "
+                             "'auto' or ray://HOST:10001 (a cluster with this workspace installed)")
+    args = parser.parse_args(argv)
+    for name in ('threads', 'jobs', 'max_frames'):
+        if getattr(args, name) is not None and getattr(args, name) < 1:
+            parser.error(f'--{name.replace("_", "-")} must be >= 1')
+    return args
 
 
 def make_deterministic(threads):
@@ -118,7 +133,7 @@ class FrameProcessor:
 
 
 def process(args):
-    """Run the whole bag; returns the summary."""
+    """Run the whole bag `args.in_bag` into `args.out_dir`; returns the summary."""
     make_deterministic(args.threads)
     overrides = {'backend': args.backend, 'weights': args.weights, 'device': args.device}
     reader = bag_io.open_reader(args.in_bag)
@@ -151,7 +166,8 @@ def run_frames(args, reader, connection, processor, writer):
     start = time.perf_counter()
     try:
         messages = reader.messages([connection])
-        for frame, (_, timestamp, raw) in enumerate(tqdm(messages, total=total, unit='frame'), 1):
+        frames = tqdm(messages, total=total, unit='frame', disable=not getattr(args, 'progress', True))
+        for frame, (_, timestamp, raw) in enumerate(frames, 1):
             if frame > total:
                 break
             msgs, annotated = processor.process(deserialize_message(raw, msg_class), decode)
@@ -174,12 +190,73 @@ def run_frames(args, reader, connection, processor, writer):
             'outputs': {'video': 'tracks.mp4', 'bag': 'output_bag', 'tracks': 'tracks.txt'}}
 
 
+def process_one(in_bag, out_dir, options):
+    """One bag of a batch, exactly as `perception-process-bag IN_BAG --out-dir OUT` with `options`."""
+    args = argparse.Namespace(in_bag=Path(in_bag), out_dir=Path(out_dir), progress=False, **options)
+    return process(args)
+
+
+def batch_options(args, jobs):
+    """The per-bag options of a batch (threads split among the jobs unless given)."""
+    threads = args.threads or max(1, (os.cpu_count() or 1) // jobs)
+    return {'config': args.config, 'image_topic': args.image_topic, 'backend': args.backend,
+            'weights': args.weights, 'device': args.device, 'max_frames': args.max_frames,
+            'threads': threads}
+
+
+def run_batch(args, bags):
+    """Every bag into --out-dir/<bag name>/ in parallel; prints a table, returns the summaries."""
+    names = batch.output_names(bags)
+    taken = [args.out_dir / n for n in names if (args.out_dir / n / 'output_bag').exists()]
+    if taken:
+        raise UserError(f'{taken[0]} holds results already; choose another --out-dir')
+    jobs = min(args.jobs or os.cpu_count() or 1, len(bags))
+    options = batch_options(args, jobs)
+    tasks = [(str(bag), str(args.out_dir / name), options) for bag, name in zip(bags, names)]
+    print(f'{PROG}: {len(bags)} bags, {jobs} at once, {options["threads"]} thread(s) each'
+          + (f', on Ray ({args.ray_address})' if args.ray_address else ''), flush=True)
+    start = time.perf_counter()
+    if args.ray_address:
+        results = batch.run_ray(process_one, tasks, args.ray_address, jobs, options['threads'])
+    else:
+        results = batch.run_local(process_one, tasks, jobs)
+    elapsed = time.perf_counter() - start
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    write_summary(args.out_dir / 'batch_summary.json',
+                  {'bags': results, 'jobs': jobs, 'threads': options['threads'], 'seconds': elapsed,
+                   'failed': sum('error' in r for r in results), 'engine': args.ray_address or 'local'})
+    print(batch_table(results, names), flush=True)
+    return results
+
+
+def batch_table(results, names):
+    """One line per bag: frames, detections, tracks, speed, or why it failed."""
+    lines = [f'{"bag":24} {"frames":>7} {"detections":>10} {"tracks":>6} {"fps":>7}  status']
+    for name, r in zip(names, results):
+        if 'error' in r:
+            lines.append(f'{name:24} {"":>7} {"":>10} {"":>6} {"":>7}  FAILED: {r["error"]}')
+        else:
+            lines.append(f'{name:24} {r["frames"]:>7} {r["detections"]:>10} {r["tracks"]:>6} '
+                         f'{r["fps"]:>7.2f}  ok')
+    return '\n'.join(lines)
+
+
 def main(argv=None):
     """Entry point."""
     args = parse_args(argv)
     with user_errors(PROG):
+        bags = batch.find_bags(args.in_bags)
+        single = len(args.in_bags) == 1 and len(bags) == 1 and batch.is_bag(Path(args.in_bags[0]))
+        if not single:
+            results = run_batch(args, bags)
+            failed = [r for r in results if 'error' in r]
+            if failed:
+                print(f'{PROG}: {len(failed)} of {len(results)} bags failed', file=sys.stderr)
+                sys.exit(1)
+            return
         if (args.out_dir / 'output_bag').exists():
             raise UserError(f'{args.out_dir / "output_bag"} exists already; choose another --out-dir')
+        args.in_bag, args.threads = bags[0], args.threads or os.cpu_count()
         summary = process(args)
     print(f'{PROG}: {summary["frames"]} frames, {summary["detections"]} detections, '
           f'{summary["tracks"]} tracks at {summary["fps"]:.2f} fps -> {args.out_dir}/')

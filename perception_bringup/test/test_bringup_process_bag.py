@@ -42,3 +42,48 @@ def test_process_bag_refuses_to_overwrite_earlier_results(tmp_path):
     assert again.returncode == 2
     assert f'{tmp_path / "o" / "output_bag"} exists already' in again.stderr
     assert_no_traceback(again.stderr)
+
+
+def test_many_bags_in_parallel_locally_and_on_ray_match_each_bag_alone(tmp_path):
+    """A folder of bags, a broken bag and a list file: every good bag's tracks are byte-identical
+    to processing it alone, on a local pool of 2 and on a local Ray instance with 2 workers; the
+    broken bag is reported and the others complete."""
+    archive = tmp_path / 'archive'
+    archive.mkdir()
+    bags = [people_bag(archive, frames=5, name=f'drive{i}') for i in range(2)]
+    broken = tmp_path / 'broken'
+    broken.mkdir()
+    (broken / 'metadata.yaml').write_text('not: a bag\n')
+    listing = tmp_path / 'bags.txt'
+    listing.write_text('# the afternoon drive\nbroken\n')
+    config = write_people_config(tmp_path / 'people.yaml')
+    alone = run_tool('perception-process-bag', str(bags[0]), '--out-dir', str(tmp_path / 'alone'),
+                     '--config', str(config), '--threads', '1', timeout=240)
+    assert alone.returncode == 0, alone.stderr
+    for engine in ([], ['--ray-address', 'local']):
+        out = tmp_path / ('ray' if engine else 'pool')
+        run = run_tool('perception-process-bag', str(archive), str(listing), '--out-dir', str(out),
+                       '--config', str(config), '--jobs', '2', '--threads', '1', *engine, timeout=400)
+        assert run.returncode == 1, run.stdout + run.stderr  # one bag failed
+        assert '1 of 3 bags failed' in run.stderr
+        assert_no_traceback(run.stderr, run.stdout)
+        summary = json.loads((out / 'batch_summary.json').read_text())
+        assert [r.get('input_bag') for r in summary['bags']] == [str(b.resolve()) for b in bags] + [str(broken.resolve())]
+        assert 'not a readable rosbag2' in summary['bags'][2]['error']
+        assert summary['failed'] == 1 and summary['jobs'] == 2
+        table = run.stdout.splitlines()
+        assert any(line.startswith('drive0') and line.endswith('ok') for line in table)
+        assert any(line.startswith('broken') and 'FAILED' in line for line in table)
+        assert (out / 'drive0' / 'tracks.txt').read_bytes() == (tmp_path / 'alone' / 'tracks.txt').read_bytes()
+        assert all(r['frames'] == 5 for r in summary['bags'][:2])
+    assert (tmp_path / 'pool' / 'drive1' / 'tracks.txt').read_bytes() == \
+        (tmp_path / 'ray' / 'drive1' / 'tracks.txt').read_bytes()
+
+
+def test_batch_inputs_that_name_nothing_are_user_errors(tmp_path):
+    for argv, message in (([str(tmp_path / 'nope*')], 'matches nothing'),
+                          ([str(tmp_path)], 'holds no rosbag2'),
+                          ([str(tmp_path / 'missing')], 'is not a bag, a folder, a glob or a list file')):
+        run = run_tool('perception-process-bag', *argv, '--out-dir', str(tmp_path / 'o'))
+        assert run.returncode == 2 and message in run.stderr, run.stderr
+        assert_no_traceback(run.stderr)
