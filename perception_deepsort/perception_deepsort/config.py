@@ -43,7 +43,7 @@ class TrackerConfig:
     nn_budget: int = _doc(
         100, 'Appearance gallery size per track: the most recent nn_budget embeddings are kept.')
     max_iou_distance: float = _doc(
-        0.8, 'IoU association gate: largest 1 - IoU accepted ("adaptive": for every track; '
+        0.5, 'IoU association gate: largest 1 - IoU accepted ("adaptive": for every track; '
              'paper: for tentative and just-missed tracks). Paper: 0.7.')
     max_age: int = _doc(
         30, 'A confirmed track is deleted after more than max_age processed frames without a '

@@ -7,8 +7,8 @@ Association per frame, config.cascade_cost = 'adaptive' (default):
    candidates of its track and its detection (appearance_weight.py), so near-identical
    embeddings leave the decision to geometry;
 2. tentative tracks against the detections left, by IoU;
-3. ByteTrack-style pass (low_score_pass): tracks matched in the previous frame and still
-   unmatched against low-score detections, by IoU; these never start tracks nor enter a gallery.
+3. ByteTrack-style pass (low_score_pass): confirmed tracks still unmatched against low-score
+   detections, by IoU; these detections never start tracks nor enter a gallery.
 cascade_cost = 'appearance' is the paper: matching cascade over confirmed tracks, most recently
 seen first, on the cosine distance inside the Mahalanobis gate (motion only: the Mahalanobis
 distance), then IoU matching of tentative tracks and tracks missed for exactly one frame.

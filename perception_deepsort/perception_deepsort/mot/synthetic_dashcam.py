@@ -95,6 +95,8 @@ class DashcamGenerator:
     # ----------------------------------------------------------------- simulation
     def _new_vehicle(self, x, z, speed, oncoming=False) -> Vehicle:
         rng = self.rng
+        while any(abs(v.x - x) < 2.5 and abs(v.z - z) < 10.0 for v in self.vehicles):
+            z += 12.0 if z > self.ego_z else -12.0  # never spawn into another vehicle
         size = SHAPES[rng.choice(len(SHAPES), p=[p for _, p in SHAPES])][0]
         colour = np.array(COLOURS[rng.choice(len(COLOURS), p=[p for _, p in COLOURS])][0], float)
         colour = tuple(np.clip(colour + rng.normal(0, 6, 3), 0, 255))
