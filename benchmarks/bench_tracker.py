@@ -413,7 +413,7 @@ def goals(speed, groups, process):
     if speed and 50 in speed:
         out['tracker >= 1500 fps at 50 objects'] = [round(speed[50]['ours']), speed[50]['ours'] >= 1500]
     for group, result in groups.items():
-        ours = TRAINED if group == 'cnn' else DEFAULT
+        ours = {'cnn': TRAINED, 'dashcam': DASHCAM}.get(group, DEFAULT)
         lead = 10.0 if group == 'people' else 2.0
         for key, label in (('trackers', ''), ('heldout', ', held-out seeds')):
             for goal, value in accuracy_goals(result[key], ours, lead, label).items():
@@ -485,7 +485,7 @@ def main(argv=None):
             else:
                 group_embedder, tag = default_embedder, embedder
             rows = {name: factory for name, factory in variants(group).items()
-                    if not args.trackers or name in (DEFAULT, TRAINED, *OTHERS)
+                    if not args.trackers or name in (DEFAULT, TRAINED, DASHCAM, *OTHERS)
                     or any(t in name for t in args.trackers)}
             result = {}
             for key, group_seeds in (('trackers', seeds), ('heldout', heldout_seeds)):

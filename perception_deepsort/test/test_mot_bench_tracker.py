@@ -20,11 +20,14 @@ def test_bench_tracker_quick(tmp_path):
     for row in report['speed']['objects_per_frame'].values():
         assert row['ours'] > 0 and row['deep_sort_realtime'] > 0
     assert set(report['groups']) == {'people', 'uninformative', 'dashcam'}
-    for group in report['groups'].values():
+    for name, group in report['groups'].items():
         trackers = group['trackers']
-        # --trackers keeps the matching rows plus ours default and the three motion trackers.
-        assert set(trackers) == {'ours: default (all extensions)', 'ours: default, motion only (no appearance)',
-                                 'boxmot ByteTrack', 'boxmot OC-SORT', 'boxmot BoT-SORT (no ReID, ECC)'}
+        # --trackers keeps the matching rows plus ours default (and profile) and the three motion trackers.
+        expected = {'ours: default (all extensions)', 'ours: default, motion only (no appearance)',
+                    'boxmot ByteTrack', 'boxmot OC-SORT', 'boxmot BoT-SORT (no ReID, ECC)'}
+        if name == 'dashcam':
+            expected.add('ours: config/dashcam_vehicles.yaml')
+        assert set(trackers) == expected
         for table in trackers.values():
             assert 0 <= table['all']['IDF1'] <= 1 and table['all']['IDSW'] >= 0
         assert set(group['heldout']) == set(trackers)  # same trackers, other seeds
