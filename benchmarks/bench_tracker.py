@@ -1,17 +1,22 @@
 """Tracker benchmark: speed and accuracy, ours vs deep-sort-realtime and boxmot, in one run.
 
-    python benchmarks/bench_tracker.py [--quick] [--out benchmarks/results/tracker.json]
+    python benchmarks/bench_tracker.py [--quick] [--groups people uninformative dashcam cnn]
+        [--skip-speed] [--skip-process] [--trackers SUBSTRING ...] [--out benchmarks/results/tracker.json]
 
 1. Tracker-only speed (embeddings given) at 10/50/200 objects per frame, one core (a pinned
    subprocess with one torch/OpenMP thread): our DeepSort vs deep-sort-realtime's Tracker.
-2. Accuracy on generated occlusion sequences (static and panning camera, several seeds):
-   IDF1, HOTA, MOTA, ID switches for our variants, deep-sort-realtime and boxmot's
-   ByteTrack, OC-SORT and BoT-SORT on identical detections (and identical embeddings for the
-   appearance trackers: our default embedder, computed once per sequence). A second group
-   uses the paper's descriptor network trained on generated sequences of other seeds
-   (101-112; trained once and cached in --data-dir, or --reid-weights) with our defaults and
-   with config/trained_reid.yaml. Our defaults were chosen on --seeds; --heldout-seeds are
-   sequences no setting was tuned on, reported apart.
+2. Accuracy, per group (--groups), of our variants, deep-sort-realtime and boxmot's ByteTrack,
+   OC-SORT and BoT-SORT on identical detections (and identical embeddings for the appearance
+   trackers: our default embedder, computed once per sequence):
+   - people: generated people who cross and occlude each other, static and panning camera;
+   - uninformative: the same trajectories and detections with uniform grey frames and with
+     everyone in the same clothes (appearance carries no information);
+   - dashcam: forward-driving dashcam sequences of vehicles (mot/synthetic_dashcam.py), with
+     config/dashcam_vehicles.yaml as an extra row;
+   - cnn: the people group with the paper's descriptor network trained on generated sequences
+     of other seeds (101-112; trained once, ~16 min, cached in --data-dir, or --reid-weights).
+   Defaults were chosen on --seeds; --heldout-seeds are sequences no setting was tuned on,
+   reported apart. --trackers narrows the rows while iterating.
 3. Whole-process speed of ``perception-track-mot`` with the default embedder on CPU.
 
 Prints markdown tables and writes the figures plus machine info to the JSON file. Numbers
@@ -108,57 +113,68 @@ def paper_config(**changes):
     return TrackerConfig.paper(**changes)
 
 
-def variants():
-    """Name -> (adapter factory, embeddings it uses) of every tracker compared for accuracy.
+def variants(group):
+    """Name -> adapter factory of every tracker compared on a group (same detections and embeddings).
 
-    'default' embeddings are the default embedder's; 'cnn' ones come from the descriptor network
-    trained on generated sequences of other seeds (see trained_reid_weights).
+    The 'cnn' group's embeddings come from the descriptor network trained on generated sequences of
+    other seeds (see trained_reid_weights); the other groups use the default embedder's.
     """
     from perception_deepsort.config import TrackerConfig
     from tracker_baselines import BoxmotAdapter, DeepSortRealtimeAdapter, OursAdapter
 
-    def trained_profile(**changes):
-        """The tracker settings of config/trained_reid.yaml (the profile for a trained descriptor)."""
-        return TrackerConfig(**{**TrackerConfig.from_yaml(TRAINED_PROFILE).to_dict(), **changes})
+    def profile(path, **changes):
+        """The tracker settings of a config/*.yaml profile, with changes."""
+        return TrackerConfig(**{**TrackerConfig.from_yaml(path).to_dict(), **changes})
 
-    rows = {
-        'ours: motion only (all extensions, no appearance)': lambda: OursAdapter(TrackerConfig(use_appearance=False)),
-        'ours: DeepSORT paper settings': lambda: OursAdapter(paper_config()),
-        'ours: paper + time-based prediction': lambda: OursAdapter(paper_config(time_based=True)),
-        'ours: paper + camera-motion compensation': lambda: OursAdapter(paper_config(camera_motion=True)),
-        'ours: paper + low-score second pass': lambda: OursAdapter(paper_config(low_score_pass=True)),
-        'ours: paper + class-aware': lambda: OursAdapter(paper_config(class_aware=True)),
-        'ours: paper + IoU-fused cascade cost (iou_min, max_iou_distance 0.5)': lambda: OursAdapter(
-            paper_config(cascade_cost='iou_min', max_iou_distance=0.5)),
-        'ours: paper + lambda-fused cascade cost (0.5)': lambda: OursAdapter(paper_config(cascade_cost='fused')),
-        'ours: paper + EMA features (0.9)': lambda: OursAdapter(paper_config(feature_ema=0.9)),
-        'ours: paper + NSA Kalman': lambda: OursAdapter(paper_config(nsa_kalman=True)),
-        'ours: default without relinking': lambda: OursAdapter(TrackerConfig(relink_lost=False)),
-        'ours: default + crowd_iou 0.3': lambda: OursAdapter(TrackerConfig(crowd_iou=0.3)),
-        'ours: default + stale_frames 3': lambda: OursAdapter(
-            TrackerConfig(stale_frames=3, stale_cosine_distance=0.3)),
-        DEFAULT: lambda: OursAdapter(TrackerConfig()),
-        'deep-sort-realtime (same embeddings)': lambda: DeepSortRealtimeAdapter(),
+    others = {
         'boxmot ByteTrack': lambda: BoxmotAdapter('ByteTrack', frame_rate=30),
         'boxmot OC-SORT': lambda: BoxmotAdapter('OcSort'),
         'boxmot BoT-SORT (no ReID, ECC)': lambda: BoxmotAdapter('BotSort', use_embeddings=False, frame_rate=30),
     }
-    cnn_rows = {
-        'ours: DeepSORT paper settings, trained CNN': lambda: OursAdapter(paper_config()),
-        'ours: default settings, trained CNN': lambda: OursAdapter(TrackerConfig()),
-        'ours: trained profile without relinking, trained CNN': lambda: OursAdapter(
-            trained_profile(relink_lost=False)),
-        TRAINED: lambda: OursAdapter(trained_profile()),
-        'deep-sort-realtime (trained CNN embeddings)': lambda: DeepSortRealtimeAdapter(),
+    if group == 'cnn':
+        return {
+            'ours: DeepSORT paper settings, trained CNN': lambda: OursAdapter(paper_config()),
+            'ours: default settings, trained CNN': lambda: OursAdapter(TrackerConfig()),
+            TRAINED: lambda: OursAdapter(profile(TRAINED_PROFILE)),
+            'deep-sort-realtime (trained CNN embeddings)': lambda: DeepSortRealtimeAdapter(),
+            **others,
+        }
+    rows = {
+        MOTION: lambda: OursAdapter(TrackerConfig(use_appearance=False)),
+        'ours: DeepSORT paper settings': lambda: OursAdapter(paper_config()),
+        'ours: paper + time-based prediction': lambda: OursAdapter(paper_config(time_based=True)),
+        'ours: paper + camera-motion compensation': lambda: OursAdapter(paper_config(camera_motion=True)),
+        'ours: paper + low-score second pass': lambda: OursAdapter(paper_config(low_score_pass=True)),
+        'ours: paper + EMA features (0.9)': lambda: OursAdapter(paper_config(feature_ema=0.9)),
+        'ours: default, appearance always full weight (appearance_margin 0: BoT-SORT cost)': lambda: OursAdapter(
+            TrackerConfig(appearance_margin=0.0)),
+        'ours: default, n_init 3': lambda: OursAdapter(TrackerConfig(n_init=3)),
+        'ours: default without camera-motion compensation': lambda: OursAdapter(TrackerConfig(camera_motion=False)),
+        'ours: default without relinking': lambda: OursAdapter(TrackerConfig(relink_lost=False)),
+        DEFAULT: lambda: OursAdapter(TrackerConfig()),
     }
-    return {**{k: (f, 'default') for k, f in rows.items()}, **{k: (f, 'cnn') for k, f in cnn_rows.items()}}
+    if group == 'dashcam':
+        rows[DASHCAM] = lambda: OursAdapter(profile(DASHCAM_PROFILE))
+    rows['deep-sort-realtime (same embeddings)'] = lambda: DeepSortRealtimeAdapter()
+    return {**rows, **others}
 
 
-MOTION_ONLY = ('ours: motion only (all extensions, no appearance)', 'boxmot ByteTrack', 'boxmot OC-SORT',
-               'boxmot BoT-SORT (no ReID, ECC)')
+MOTION = 'ours: default, motion only (no appearance)'
+OTHERS = ('boxmot ByteTrack', 'boxmot OC-SORT', 'boxmot BoT-SORT (no ReID, ECC)')
 DEFAULT = 'ours: default (all extensions)'
 TRAINED = 'ours: config/trained_reid.yaml (trained CNN)'
 TRAINED_PROFILE = os.path.join(REPO, 'config', 'trained_reid.yaml')
+DASHCAM = 'ours: config/dashcam_vehicles.yaml'
+DASHCAM_PROFILE = os.path.join(REPO, 'config', 'dashcam_vehicles.yaml')
+DASHCAM_SIZE = (640, 360)
+#: Benchmark group -> (title, subsets its tables split the sequences into).
+GROUPS = {
+    'people': ('People with distinctive clothes', ('static', 'pan')),
+    'uninformative': ('People, appearance uninformative (uniform grey frames; everyone in the same clothes)',
+                      ('uniform', 'lookalike')),
+    'dashcam': ('Forward-driving dashcam, vehicles', ()),
+    'cnn': ('People with distinctive clothes, descriptor trained on other seeds', ('static', 'pan')),
+}
 REID_TRAIN_SEEDS = list(range(101, 113))  # never benchmark seeds
 REID_EPOCHS = 12
 
@@ -196,19 +212,39 @@ def run_tracker(adapter, seq_dir, embeddings, out_path):
     io.write_results(out_path, frames, ids, np.array(boxes).reshape(-1, 4), scores)
 
 
-def generated_sequences(root, seeds, frames, objects, width, height, suffix=''):
-    """{name: folder} of a static and a panning sequence per seed under root, generated once."""
+def generated_sequences(root, seeds, frames, objects, width, height, suffix='', appearances=('distinct',)):
+    """{name: folder} of a static and a panning people sequence per seed and appearance, generated once.
+
+    'distinct' keeps the generator's clothes; 'uniform' (flat grey frames) and 'lookalike' (one outfit for
+    everyone) have the same trajectories and detections with uninformative appearance.
+    """
     from perception_deepsort.mot import synthetic
 
     seqs = {}
-    for camera in ('static', 'pan'):
-        for seed in seeds:
-            folder = os.path.join(root, synthetic.sequence_name(camera, seed, 0) + suffix)
-            if not os.path.isfile(os.path.join(folder, 'seqinfo.ini')):
-                synthetic.write_sequence(folder, synthetic.SceneConfig(
-                    width=width, height=height, frames=frames, objects=objects, camera=camera, seed=seed * 1000),
-                    progress=False)
-            seqs[os.path.basename(folder)] = folder
+    for appearance in appearances:
+        tag = '' if appearance == 'distinct' else '-' + appearance.upper()
+        for camera in ('static', 'pan'):
+            for seed in seeds:
+                folder = os.path.join(root, synthetic.sequence_name(camera, seed, 0) + tag + suffix)
+                if not os.path.isfile(os.path.join(folder, 'seqinfo.ini')):
+                    synthetic.write_sequence(folder, synthetic.SceneConfig(
+                        width=width, height=height, frames=frames, objects=objects, camera=camera,
+                        seed=seed * 1000, appearance=appearance), progress=False)
+                seqs[os.path.basename(folder)] = folder
+    return seqs
+
+
+def dashcam_sequences(root, seeds, frames, width, height):
+    """{name: folder} of one forward-driving dashcam sequence per seed under root, generated once."""
+    from perception_deepsort.mot import synthetic_dashcam
+
+    seqs = {}
+    for seed in seeds:
+        folder = os.path.join(root, f'{synthetic_dashcam.sequence_name(seed)}-{frames}f{width}x{height}')
+        if not os.path.isfile(os.path.join(folder, 'seqinfo.ini')):
+            synthetic_dashcam.write_sequence(folder, synthetic_dashcam.DashcamConfig(
+                width=width, height=height, frames=frames, seed=seed * 1000), progress=False)
+        seqs[os.path.basename(folder)] = folder
     return seqs
 
 
@@ -239,29 +275,24 @@ def trained_reid_weights(data_dir, quick=False):
     return best
 
 
-def run_accuracy(data_dir, seeds, frames, objects, width, height, work, embedders):
-    """Generate sequences, run every tracker, evaluate per camera mode and overall.
+def run_accuracy(seqs, subsets, work, rows, embedder, tag):
+    """Run every tracker of ``rows`` (name -> adapter factory) over the sequences and evaluate.
 
-    ``embedders``: embeddings name ('default', 'cnn') -> (embedder, cache tag).
+    Tables per subset (a sequence belongs to subset s when '-S-' (upper case) is in its name) and 'all'.
     """
     from perception_deepsort.mot import evaluate
 
-    seqs = generated_sequences(data_dir, seeds, frames, objects, width, height,
-                               suffix=f'-{frames}f{objects}o{width}x{height}')
-    print(f'  {len(seqs)} sequences in {data_dir}; embedding detections with '
-          f'{", ".join(tag for _, tag in embedders.values())}', flush=True)
-    embeddings = {key: {name: embed_sequence(folder, embedder, f'{folder}.{tag}.npz')
-                        for name, folder in seqs.items()}
-                  for key, (embedder, tag) in embedders.items()}
+    print(f'  {len(seqs)} sequences; embedding detections with {tag}', flush=True)
+    embeddings = {name: embed_sequence(folder, embedder, f'{folder}.{tag}.npz') for name, folder in seqs.items()}
     results = {}
-    for tracker_name, (factory, key) in variants().items():
+    for tracker_name, factory in rows.items():
         out_dir = os.path.join(work, str(len(results)))
         start = time.perf_counter()
         for name, folder in seqs.items():
-            run_tracker(factory(), folder, embeddings[key][name], os.path.join(out_dir, name + '.txt'))
+            run_tracker(factory(), folder, embeddings[name], os.path.join(out_dir, name + '.txt'))
         elapsed = time.perf_counter() - start
         table = {}
-        for subset in ('static', 'pan', 'all'):
+        for subset in (*subsets, 'all'):
             pairs = {n: (f, os.path.join(out_dir, n + '.txt')) for n, f in seqs.items()
                      if subset == 'all' or f'-{subset.upper()}-' in n}
             metrics = evaluate.evaluate(pairs)
@@ -270,20 +301,34 @@ def run_accuracy(data_dir, seeds, frames, objects, width, height, work, embedder
         results[tracker_name] = table
         row = table['all']
         print(f'  {tracker_name}: IDF1 {100 * row["IDF1"]:.1f} HOTA {100 * row["HOTA"]:.1f} '
-              f'MOTA {100 * row["MOTA"]:.1f} IDSW {row["IDSW"]}', flush=True)
-    return results, sorted(seqs)
+              f'MOTA {100 * row["MOTA"]:.1f} IDSW {row["IDSW"]} FN {row["FN"]}', flush=True)
+    return results
 
 
-def accuracy_embedders(embedder_name, weights):
-    """The embedders of the accuracy runs: the default one and the trained descriptor."""
+def create_default_embedder(embedder_name):
+    """The default embedder of the accuracy runs (computed once per sequence, shared by the appearance trackers)."""
+    from perception_deepsort.reid.embedders import create_embedder
+    return create_embedder(embedder_name, device='cpu')
+
+
+def cnn_embedder(weights):
+    """The trained descriptor and its cache tag (the weights' digest)."""
     import hashlib
 
     from perception_deepsort.reid.embedders import create_embedder
 
     with open(weights, 'rb') as f:
         digest = hashlib.sha256(f.read()).hexdigest()[:10]
-    return {'default': (create_embedder(embedder_name, device='cpu'), embedder_name),
-            'cnn': (create_embedder('cnn', weights=weights, device='cpu'), f'cnn-{digest}')}
+    return create_embedder('cnn', weights=weights, device='cpu'), f'cnn-{digest}'
+
+
+def group_sequences(group, data_dir, seeds, frames, objects, size):
+    """The sequences of one benchmark group (generated once under data_dir)."""
+    if group == 'dashcam':
+        return dashcam_sequences(data_dir, seeds, frames, *DASHCAM_SIZE)
+    appearances = ('uniform', 'lookalike') if group == 'uninformative' else ('distinct',)
+    return generated_sequences(data_dir, seeds, frames, objects, *size,
+                               suffix=f'-{frames}f{objects}o{size[0]}x{size[1]}', appearances=appearances)
 
 
 # --------------------------------------------------------------------------- whole process
@@ -327,44 +372,54 @@ def speed_table(rows):
     return '\n'.join(lines)
 
 
-def accuracy_table(results):
-    """Markdown table: IDF1/HOTA/MOTA/IDSW per tracker for static, pan and all sequences."""
-    head = '| tracker | ' + ' | '.join(f'{s} IDF1 | {s} HOTA | {s} MOTA | {s} IDSW' for s in ('static', 'pan', 'all'))
-    lines = [head + ' |', '|---' * 13 + '|']
+def accuracy_table(results, subsets):
+    """Markdown table: IDF1/HOTA/MOTA/IDSW per tracker for each subset, and IDF1/HOTA/MOTA/IDSW/FN for all."""
+    head = ['tracker'] + [f'{s} {m}' for s in subsets for m in ('IDF1', 'MOTA', 'IDSW')]
+    head += ['all IDF1', 'all HOTA', 'all MOTA', 'all IDSW', 'all FN']
+    lines = ['| ' + ' | '.join(head) + ' |', '|---' * len(head) + '|']
     for name, table in results.items():
         cells = []
-        for subset in ('static', 'pan', 'all'):
+        for subset in subsets:
             r = table[subset]
-            cells += [f'{100 * r["IDF1"]:.1f}', f'{100 * r["HOTA"]:.1f}', f'{100 * r["MOTA"]:.1f}', str(r['IDSW'])]
+            cells += [f'{100 * r["IDF1"]:.1f}', f'{100 * r["MOTA"]:.1f}', str(r['IDSW'])]
+        r = table['all']
+        cells += [f'{100 * r["IDF1"]:.1f}', f'{100 * r["HOTA"]:.1f}', f'{100 * r["MOTA"]:.1f}', str(r['IDSW']),
+                  str(r['FN'])]
         lines.append(f'| {name} | ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
 
 
-def accuracy_goals(accuracy, suffix=''):
-    """The issue's accuracy goals on one set of sequences, for the default and the trained profile."""
-    others = {k: v['all']['IDF1'] for k, v in accuracy.items() if not k.startswith('ours')}
-    best_motion = min(accuracy[k]['all']['IDSW'] for k in MOTION_ONLY)
-    out = {}
-    for label, row in (('default (histogram)', DEFAULT), ('trained CNN profile', TRAINED)):
-        ours = accuracy[row]['all']
-        out[f'{label} IDF1 above every other tracker{suffix}'] = [
-            round(100 * ours['IDF1'], 1), all(ours['IDF1'] > v for v in others.values())]
-        out[f'{label} ID switches <= half of best motion-only{suffix}'] = [
-            f'{ours["IDSW"]} vs {best_motion}', ours['IDSW'] <= best_motion / 2]
-    return out
+def accuracy_goals(accuracy, ours, idf1_lead=2.0, suffix=''):
+    """The issue's goals on one set of sequences: ours vs the best of ByteTrack / OC-SORT / BoT-SORT."""
+    others = [accuracy[k]['all'] for k in OTHERS if k in accuracy]
+    if ours not in accuracy or not others:
+        return {}
+    row = accuracy[ours]['all']
+    best_idf1 = max(o['IDF1'] for o in others)
+    best_idsw = min(o['IDSW'] for o in others)
+    best_mota = max(o['MOTA'] for o in others)
+    return {
+        f'IDF1 >= best other + {idf1_lead:g}{suffix}': [
+            f'{100 * row["IDF1"]:.1f} vs {100 * best_idf1:.1f}', row['IDF1'] >= best_idf1 + idf1_lead / 100],
+        f'ID switches <= best other{suffix}': [f'{row["IDSW"]} vs {best_idsw}', row['IDSW'] <= best_idsw],
+        f'MOTA >= best other - 1{suffix}': [
+            f'{100 * row["MOTA"]:.1f} vs {100 * best_mota:.1f}', row['MOTA'] >= best_mota - 0.01],
+    }
 
 
-def goals(speed, accuracy, process, heldout=None):
+def goals(speed, groups, process):
     """The issue's goals, each with the measured value and whether it is met."""
     out = {}
-    if 50 in speed:
-        out['tracker >= 1000 fps at 50 objects'] = [round(speed[50]['ours']), speed[50]['ours'] >= 1000]
-        out['tracker >= 3x deep-sort-realtime at 50 objects'] = [round(speed[50]['speedup'], 2),
-                                                                 speed[50]['speedup'] >= 3]
-    out.update(accuracy_goals(accuracy))
-    if heldout:
-        out.update(accuracy_goals(heldout, ' (held-out seeds)'))
-    out['perception-track-mot >= 50 fps'] = [round(process['fps'], 1), process['fps'] >= 50]
+    if speed and 50 in speed:
+        out['tracker >= 1500 fps at 50 objects'] = [round(speed[50]['ours']), speed[50]['ours'] >= 1500]
+    for group, result in groups.items():
+        ours = {'cnn': TRAINED, 'dashcam': DASHCAM}.get(group, DEFAULT)
+        lead = 10.0 if group == 'people' else 2.0
+        for key, label in (('trackers', ''), ('heldout', ', held-out seeds')):
+            for goal, value in accuracy_goals(result[key], ours, lead, label).items():
+                out[f'{group}: {goal}'] = value
+    if process:
+        out['perception-track-mot >= 50 fps'] = [round(process['fps'], 1), process['fps'] >= 50]
     return out
 
 
@@ -383,6 +438,14 @@ def main(argv=None):
     parser.add_argument('--reid-weights', metavar='CKPT',
                         help='descriptor checkpoint for the trained-CNN rows (default: train one on generated '
                              'sequences of seeds 101-112, cached in --data-dir; ~12 min on 2 CPU cores)')
+    parser.add_argument('--groups', nargs='+', choices=list(GROUPS), default=list(GROUPS),
+                        help='accuracy groups to run (cnn trains a descriptor first unless --reid-weights)')
+    parser.add_argument('--trackers', nargs='*', metavar='SUBSTRING',
+                        help='only the trackers whose name contains one of these (plus ours default and the '
+                             'boxmot trackers)')
+    parser.add_argument('--skip-speed', action='store_true', help='no tracker-only speed part')
+    parser.add_argument('--skip-process', action='store_true', help='no whole-process speed part')
+    parser.add_argument('--seq-frames', type=int, help='frames per generated sequence (default 300)')
     parser.add_argument('--dim', type=int, default=128, help='embedding size for the speed test')
     parser.add_argument('--speed-worker', action='store_true', help=argparse.SUPPRESS)
     parser.add_argument('--objects', type=int, nargs='+', default=[50], help=argparse.SUPPRESS)
@@ -401,53 +464,67 @@ def main(argv=None):
         speed_objects, speed_frames, embedder = [10, 50, 200], 150, DEFAULT_EMBEDDER
         seeds, frames, objects, size = args.seeds, 300, 15, (640, 480)
         heldout_seeds = args.heldout_seeds
+    frames = args.seq_frames or frames
     if args.out is None:
         args.out = (os.path.join(tempfile.gettempdir(), 'bench_tracker_quick.json') if args.quick
                     else os.path.join(HERE, 'results', 'tracker.json'))
-    report = {'machine': machine_info(), 'quick': args.quick}
+    report = {'machine': machine_info(), 'quick': args.quick, 'groups': {}}
+    data_dir = os.path.join(args.data_dir, 'quick' if args.quick else 'full')
+    speed, process, process_seqs = {}, {}, []
     with tempfile.TemporaryDirectory(prefix='bench_tracker_') as work:
-        print('Tracker-only speed (one core, embeddings given):', flush=True)
-        speed = run_speed(speed_objects, speed_frames, args.dim)
-        print('Accuracy on generated occlusion sequences:', flush=True)
-        data_dir = os.path.join(args.data_dir, 'quick' if args.quick else 'full')
-        weights = args.reid_weights or trained_reid_weights(data_dir, args.quick)
-        embedders = accuracy_embedders(embedder, weights)
-        accuracy, seq_names = run_accuracy(data_dir, seeds, frames, objects, *size, work, embedders)
-        heldout, heldout_names = {}, []
-        if heldout_seeds:
-            print('Accuracy on held-out sequences:', flush=True)
-            heldout, heldout_names = run_accuracy(data_dir, heldout_seeds, frames, objects, *size,
-                                                  os.path.join(work, 'heldout'), embedders)
-        print('Whole-process speed of perception-track-mot:', flush=True)
-        process_seqs = [os.path.join(data_dir, n) for n in seq_names if '-STATIC-' in n][:1] + \
-                       [os.path.join(data_dir, n) for n in seq_names if '-PAN-' in n][:1]
-        process = run_process_speed(process_seqs, work, embedder)
-    report.update({
-        'speed': {'objects_per_frame': speed, 'frames': speed_frames, 'embedding_dim': args.dim},
-        'accuracy': {'sequences': seq_names, 'frames': frames, 'objects': objects, 'size': size,
-                     'embedder': f'{embedder} (computed once per sequence, shared by the appearance trackers)',
-                     'trained_cnn': {'weights': weights, 'train_seeds': REID_TRAIN_SEEDS,
-                                     'tag': embedders['cnn'][1]},
-                     'trackers': accuracy},
-        'heldout': {'sequences': heldout_names, 'trackers': heldout},
-        'process': {'sequences': [os.path.basename(s) for s in process_seqs], 'embedder': embedder, **process},
-    })
-    report['goals'] = goals(speed, accuracy, process, heldout)
+        if not args.skip_speed:
+            print('Tracker-only speed (one core, embeddings given):', flush=True)
+            speed = run_speed(speed_objects, speed_frames, args.dim)
+            report['speed'] = {'objects_per_frame': speed, 'frames': speed_frames, 'embedding_dim': args.dim}
+        default_embedder = create_default_embedder(embedder)
+        for group in args.groups:
+            title, subsets = GROUPS[group]
+            if group == 'cnn':
+                weights = args.reid_weights or trained_reid_weights(data_dir, args.quick)
+                group_embedder, tag = cnn_embedder(weights)
+            else:
+                group_embedder, tag = default_embedder, embedder
+            rows = {name: factory for name, factory in variants(group).items()
+                    if not args.trackers or name in (DEFAULT, TRAINED, DASHCAM, *OTHERS)
+                    or any(t in name for t in args.trackers)}
+            result = {}
+            for key, group_seeds in (('trackers', seeds), ('heldout', heldout_seeds)):
+                if not group_seeds:
+                    result[key], result[key + '_sequences'] = {}, []
+                    continue
+                print(f'Accuracy, {title}, {"held-out " if key == "heldout" else ""}seeds {group_seeds}:', flush=True)
+                seqs = group_sequences(group, data_dir, group_seeds, frames, objects, size)
+                result[key] = run_accuracy(seqs, subsets, os.path.join(work, group, key), rows, group_embedder, tag)
+                result[key + '_sequences'] = sorted(seqs)
+                if group == 'people' and key == 'trackers':
+                    process_seqs = [seqs[n] for n in sorted(seqs) if '-STATIC-' in n][:1] + \
+                                   [seqs[n] for n in sorted(seqs) if '-PAN-' in n][:1]
+            result.update(title=title, subsets=list(subsets), seeds=seeds, heldout_seeds=heldout_seeds, frames=frames,
+                          embedder=tag)
+            report['groups'][group] = result
+        if not args.skip_process and process_seqs:
+            print('Whole-process speed of perception-track-mot:', flush=True)
+            process = run_process_speed(process_seqs, work, embedder)
+            report['process'] = {'sequences': [os.path.basename(s) for s in process_seqs], 'embedder': embedder,
+                                 **process}
+    report['goals'] = goals(speed, report['groups'], process)
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, 'w', encoding='utf8') as f:
         json.dump(report, f, indent=2, default=float)
-    print('\n### Tracker-only speed (frames/s, one core, %d-d embeddings)\n' % args.dim)
-    print(speed_table(speed))
-    print(f'\n### Accuracy on generated occlusion sequences ({len(seq_names)} sequences, {frames} frames, '
-          f'~{objects} people, {size[0]}x{size[1]})\n')
-    print(accuracy_table(accuracy))
-    if heldout:
-        print(f'\n### Accuracy on held-out sequences ({len(heldout_names)} sequences, seeds '
-              f'{heldout_seeds}: nothing was tuned on them)\n')
-        print(accuracy_table(heldout))
-    print(f'\n### perception-track-mot whole process (default config, {embedder} embedder, CPU)\n\n'
-          f'{process["frames"]} frames in {process["seconds"]:.1f} s: {process["fps"]:.1f} frames/s\n')
-    print('### Goals\n')
+    if speed:
+        print('\n### Tracker-only speed (frames/s, one core, %d-d embeddings)\n' % args.dim)
+        print(speed_table(speed))
+    for group, result in report['groups'].items():
+        for key, label in (('trackers', f'tuning seeds {seeds}'),
+                           ('heldout', f'held-out seeds {heldout_seeds}: nothing was tuned on them')):
+            if result[key]:
+                print(f'\n### {result["title"]} ({len(result[key + "_sequences"])} sequences, {frames} frames, '
+                      f'{label})\n')
+                print(accuracy_table(result[key], result['subsets']))
+    if process:
+        print(f'\n### perception-track-mot whole process (default config, {embedder} embedder, CPU)\n\n'
+              f'{process["frames"]} frames in {process["seconds"]:.1f} s: {process["fps"]:.1f} frames/s\n')
+    print('\n### Goals\n')
     for goal, (value, met) in report['goals'].items():
         print(f'- {goal}: {value} ({"met" if met else "NOT met"})')
     print(f'\nwrote {args.out}')

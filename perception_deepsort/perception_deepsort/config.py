@@ -13,7 +13,7 @@ import yaml
 CHI2INV95_4DOF = 9.4877
 
 #: Choices of TrackerConfig.cascade_cost.
-CASCADE_COSTS = ('appearance', 'fused', 'iou_min')
+CASCADE_COSTS = ('appearance', 'adaptive')
 
 #: Parameters every ROS node has; from_yaml/from_dict skip them silently.
 ROS_STANDARD_KEYS = frozenset({'use_sim_time', 'qos_overrides'})
@@ -28,20 +28,12 @@ def _doc(default: Any, description: str) -> Any:
 class TrackerConfig:
     """Every tunable of the DeepSORT tracker; TrackerConfig.paper() gives DeepSORT as published.
 
-    Defaults are the best measured by benchmarks/bench_tracker.py (3 seeds x static/pan,
-    mobilenetv2 and histogram embeddings). Measured to help: time_based, camera_motion,
-    low_score_pass, cascade_cost='iou_min' with max_iou_distance=0.5 (fewest ID switches),
-    feature_ema=0.9 together with iou_min; appearance_veto_distance=0.6 changes nothing on the
-    benchmark but stops a dissimilar newcomer taking an occluded track's id; relink_lost
-    (histograms: ID switches 81 -> 45, IDF1 72.0 -> 75.8) with relink_margin (IDF1 +0.7 on the
-    benchmark seeds, +1.0 on held-out seeds 4-6). Neutral on held-out seeds (off): crowd_iou,
-    stale_frames. Trade-off: with iou_min, appearance only matches where the boxes still
-    overlap (appearance_iou_distance), so a long occlusion with a drifting prediction is not
-    bridged (appearance_iou_distance=1 bridges it, at ~35% more ID switches with mobilenetv2).
-    Measured not to help (off by default): the 'fused' lambda cost (more ID switches with both
-    embedders), feature_ema alone with the appearance cascade (ID switches up to 1.7x),
-    nsa_kalman (mixed: +IDF1 with histograms, more ID switches with mobilenetv2, worse combined
-    with iou_min).
+    Defaults are the best measured by benchmarks/bench_tracker.py on its tuning seeds
+    (docs/BENCHMARKS.md, "Tracker"): IoU-first association of every confirmed track with
+    appearance weighted by its margin over the alternatives (cascade_cost='adaptive'),
+    time_based, camera_motion, low_score_pass, feature_ema=0.9, relink_lost.
+    Removed after measuring no gain on any group: the paper's lambda-fused cost, NSA Kalman,
+    the crowded-crop appearance guard and the stale-track appearance veto.
     """
 
     # --- DeepSORT as published --------------------------------------------------------
@@ -51,8 +43,8 @@ class TrackerConfig:
     nn_budget: int = _doc(
         100, 'Appearance gallery size per track: the most recent nn_budget embeddings are kept.')
     max_iou_distance: float = _doc(
-        0.5, 'IoU association gate: largest 1 - IoU accepted for tentative and just-missed tracks '
-             '(and in the "iou_min" cascade). Paper: 0.7.')
+        0.5, 'IoU association gate: largest 1 - IoU accepted ("adaptive": for every track; '
+             'paper: for tentative and just-missed tracks). Paper: 0.7.')
     max_age: int = _doc(
         30, 'A confirmed track is deleted after more than max_age processed frames without a '
             'match.')
@@ -72,26 +64,24 @@ class TrackerConfig:
               'motion only: the cascade uses the Mahalanobis distance.')
     # --- Extensions beyond the paper ----------------------------------------------------
     cascade_cost: str = _doc(
-        'iou_min', 'Cost of the matching cascade. "appearance" (paper): cosine distance inside '
-                      'the motion gate. "fused": motion_weight * Mahalanobis / gating_threshold '
-                      '+ (1 - motion_weight) * cosine, where both gates pass (paper eq. 5). '
-                      '"iou_min" (BoT-SORT): min(1 - IoU, cosine), the cosine only where it is '
-                      'within max_cosine_distance and 1 - IoU within appearance_iou_distance; '
-                      'accepted up to max_iou_distance.')
-    motion_weight: float = _doc(
-        0.5, 'lambda of the "fused" cascade cost: weight of the normalised Mahalanobis distance.')
+        'adaptive', 'Association. "appearance" (paper): matching cascade on the cosine distance '
+                    'inside the Mahalanobis gate, then IoU for tentative and just-missed tracks. '
+                    '"adaptive": every track by IoU distance (up to max_iou_distance), lowered '
+                    'towards min(1 - IoU, cosine) by the weight clip(margin / '
+                    'appearance_margin, 0, 1) of the pair\'s appearance margin over the other '
+                    'candidates of its track and detection (appearance_weight.py).')
+    appearance_margin: float = _doc(
+        0.1, '"adaptive": cosine-distance margin over the runner-up candidates at which a '
+             'pair\'s appearance gets its full weight (0 = always full weight, as BoT-SORT).')
     appearance_iou_distance: float = _doc(
-        0.5, '"iou_min" cascade cost: appearance may only match where 1 - IoU is at most this.')
+        0.5, '"adaptive": appearance may only lower the cost where 1 - IoU is at most this.')
     appearance_veto_distance: float = _doc(
-        0.6, '"iou_min" cascade cost: a pair whose cosine distance exceeds this never matches, '
+        0.6, '"adaptive": a pair whose cosine distance exceeds this never matches, '
              'however much the boxes overlap (2 = no veto, as in BoT-SORT).')
     feature_ema: float = _doc(
         0.9, 'If > 0, each track keeps one exponential moving average of its embeddings '
              '(StrongSORT: feature = feature_ema * feature + (1 - feature_ema) * new) instead '
              'of the nn_budget gallery.')
-    nsa_kalman: bool = _doc(
-        False, 'NSA Kalman (GIAOTracker/StrongSORT): scale the measurement noise by '
-               '(1 - detection score), so confident detections pull the state harder.')
     relink_lost: bool = _doc(
         True, 'When a new track is confirmed, give it the id of a lost confirmed track whose '
               'motion gate (on the box centre) contains it and whose appearance is within '
@@ -103,15 +93,6 @@ class TrackerConfig:
     relink_max_age: int = _doc(
         120, 'relink_lost: a lost confirmed track stays available for relinking (only) for up '
              'to this many frames without a match, even past max_age (reported as lost).')
-    crowd_iou: float = _doc(
-        0.0, 'If > 0, a detection whose IoU with another detection exceeds this (its crop shows '
-             'two people) does not update the matched track\'s appearance. 0 = off.')
-    stale_frames: int = _doc(
-        0, '"iou_min" cascade cost: a track missed for more than stale_frames frames (its '
-           'prediction has drifted) only matches a detection within stale_cosine_distance in '
-           'appearance, however much the boxes overlap. 0 = off.')
-    stale_cosine_distance: float = _doc(
-        0.4, 'stale_frames: largest cosine distance for a stale track to match.')
     relink_margin: float = _doc(
         0.05, 'relink_lost: a relink needs the best lost candidate of the new track to be '
               'closer in appearance than its second-best gated candidate by at least this margin '
@@ -160,7 +141,7 @@ class TrackerConfig:
         _require(0.0 <= self.max_iou_distance <= 1.0, 'max_iou_distance', 'in [0, 1]')
         _require(self.cascade_cost in CASCADE_COSTS, 'cascade_cost',
                  'one of ' + ', '.join(CASCADE_COSTS))
-        _require(0.0 <= self.motion_weight <= 1.0, 'motion_weight', 'in [0, 1]')
+        _require(self.appearance_margin >= 0.0, 'appearance_margin', '>= 0')
         _require(0.0 <= self.appearance_iou_distance <= 1.0, 'appearance_iou_distance',
                  'in [0, 1]')
         _require(0.0 <= self.appearance_veto_distance <= 2.0, 'appearance_veto_distance',
@@ -169,9 +150,6 @@ class TrackerConfig:
         _require(0.0 <= self.relink_max_cosine_distance <= 2.0, 'relink_max_cosine_distance',
                  'in [0, 2]')
         _require(self.relink_margin >= 0.0, 'relink_margin', '>= 0')
-        _require(0.0 <= self.crowd_iou <= 1.0, 'crowd_iou', 'in [0, 1]')
-        _require(self.stale_frames >= 0, 'stale_frames', '>= 0')
-        _require(0.0 <= self.stale_cosine_distance <= 2.0, 'stale_cosine_distance', 'in [0, 2]')
         _require(self.max_age >= 0, 'max_age', '>= 0')
         _require(self.relink_max_age >= 0, 'relink_max_age', '>= 0')
         _require(self.n_init >= 1, 'n_init', '>= 1')
@@ -189,8 +167,7 @@ class TrackerConfig:
     def paper(cls, **changes: Any) -> 'TrackerConfig':
         """DeepSORT as published (Wojke et al. 2017): every extension off; changes on top."""
         base = dict(max_iou_distance=0.7, cascade_cost='appearance', feature_ema=0.0,
-                    appearance_veto_distance=2.0,
-                    nsa_kalman=False, time_based=False, camera_motion=False,
+                    appearance_veto_distance=2.0, n_init=3, time_based=False, camera_motion=False,
                     low_score_pass=False, class_aware=False, relink_lost=False)
         return cls(**{**base, **changes})
 

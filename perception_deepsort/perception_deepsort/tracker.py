@@ -1,14 +1,17 @@
 """The multi-target tracker: prediction, association and track management (paper, section 2).
 
-Association per frame:
-1. matching cascade over confirmed tracks, most recently seen first: appearance cost (smallest
-   cosine distance to the track gallery) where the detection is inside the track's motion gate
-   (squared Mahalanobis distance <= chi-square 95%); motion-only mode uses the Mahalanobis
-   distance itself as the cost; config.cascade_cost may instead fuse motion into it
-   ('fused': the paper's lambda mix, 'iou_min': BoT-SORT's min(1 - IoU, cosine));
-2. IoU matching of tentative tracks and tracks missed for exactly one frame;
-3. optional ByteTrack-style pass: confirmed tracks still unmatched against low-score
-   detections, by IoU; such detections never start tracks and never enter a gallery.
+Association per frame, config.cascade_cost = 'adaptive' (default):
+1. every confirmed track against the high-score detections in one assignment on the IoU
+   distance (pairs up to max_iou_distance, no Mahalanobis gate: ByteTrack's first stage);
+   appearance lowers a pair's cost only as far as it singles that pair out among the
+   candidates of its track and its detection (appearance_weight.py), so near-identical
+   embeddings leave the decision to geometry;
+2. tentative tracks against the detections left, by IoU;
+3. ByteTrack-style pass (low_score_pass): confirmed tracks still unmatched against low-score
+   detections, by IoU; these detections never start tracks nor enter a gallery.
+cascade_cost = 'appearance' is the paper: matching cascade over confirmed tracks, most recently
+seen first, on the cosine distance inside the Mahalanobis gate (motion only: the Mahalanobis
+distance), then IoU matching of tentative tracks and tracks missed for exactly one frame.
 With class-aware association every cost across classes is infinite.
 """
 
@@ -18,10 +21,11 @@ import numpy as np
 
 from .config import TrackerConfig
 from .detection import DetectionBatch, xyah_to_xyxy
-from .iou_matching import fit_mask_to_box, iou, mask_iou, paired_iou
+from .iou_matching import fit_mask_to_box, iou, mask_iou
 from .kalman_filter import KalmanFilter, squared_mahalanobis
 from .linear_assignment import min_cost_matching, sparse_matching_cascade
 from .camera_motion import warp_states
+from .appearance_weight import appearance_weight, weighted_cost
 from .relink import relink_pairs
 from .track import CONFIRMED, TENTATIVE, TrackSet
 
@@ -62,13 +66,12 @@ class Tracker:
         """Associate this frame's detections, update, create and delete tracks."""
         # Projection of every predicted track, shared by gating and the Kalman updates.
         innovation = self.kf.innovation(self.tracks.means, self.tracks.covs)
-        rows, cols, unmatched_rows, unmatched_cols = self._associate(detections, innovation)
-        clean = None
-        if self.config.crowd_iou > 0.0:
-            # A crop showing two people would pull the track's appearance towards the other.
-            clean = ~crowded_detections(detections.boxes, self.config.crowd_iou)[cols]
-        self._correct(rows, detections.subset(cols), now, innovation, store_features=True,
-                      feature_rows=clean)
+        if self.config.cascade_cost == 'appearance':
+            associated = self._associate_paper(detections, innovation)
+        else:
+            associated = self._associate(detections, innovation)
+        rows, cols, unmatched_rows, unmatched_cols = associated
+        self._correct(rows, detections.subset(cols), now, innovation, store_features=True)
         if low_score is not None and len(low_score) and len(unmatched_rows):
             candidates = unmatched_rows[self.tracks.states[unmatched_rows] == CONFIRMED]
             cost = self._iou_cost(candidates, low_score)
@@ -82,6 +85,38 @@ class Tracker:
         self._delete_expired(now)
 
     def _associate(self, dets: DetectionBatch, innovation):
+        """IoU-first matching of confirmed, then of tentative tracks (matched and unmatched)."""
+        t, cfg = self.tracks, self.config
+        confirmed = np.flatnonzero(self._associable())
+        r, c, missed, free_cols = min_cost_matching(self._first_stage_cost(confirmed, dets),
+                                                    cfg.max_iou_distance)
+        rows, unmatched = confirmed[r], confirmed[missed]
+        tentative = np.flatnonzero(t.states == TENTATIVE)
+        if len(tentative) and len(free_cols):
+            r2, c2, t_missed, free_cols = min_cost_matching(
+                self._iou_cost(tentative, dets), cfg.max_iou_distance, cols=free_cols)
+            rows, c = np.concatenate([rows, tentative[r2]]), np.concatenate([c, c2])
+            tentative = tentative[t_missed]
+        return rows, c, np.concatenate([unmatched, tentative]), free_cols
+
+    def _first_stage_cost(self, rows: np.ndarray, dets: DetectionBatch) -> np.ndarray:
+        """(len(rows), N) IoU distance, lowered where appearance singles a pair out; inf = never."""
+        cfg = self.config
+        distance = self._iou_cost(rows, dets)
+        if not (cfg.use_appearance and dets.features is not None and len(rows)):
+            return distance
+        candidates = distance <= cfg.max_iou_distance
+        r, c = np.nonzero(candidates)
+        cosine = self._appearance_cost(rows, dets.features, candidates, r, c)
+        iou_distance = distance[r, c]
+        weight = appearance_weight(r, c, cosine, distance.shape, cfg.appearance_margin)
+        usable = (cosine <= cfg.max_cosine_distance) & (iou_distance <= cfg.appearance_iou_distance)
+        cost = weighted_cost(iou_distance, cosine, np.where(usable, weight, 0.0))
+        cost[cosine > cfg.appearance_veto_distance] = np.inf
+        distance[r, c] = cost
+        return distance
+
+    def _associate_paper(self, dets: DetectionBatch, innovation):
         """Cascade then IoU matching; returns matched rows/cols and the unmatched of each."""
         t, cfg = self.tracks, self.config
         confirmed = np.flatnonzero(self._associable())
@@ -127,34 +162,7 @@ class Tracker:
         r, c = np.nonzero(gate)
         if not (cfg.use_appearance and dets.features is not None):
             return r, c, mahalanobis[r, c], cfg.gating_threshold
-        cosine = self._appearance_cost(rows, dets.features, gate, r, c)
-        if cfg.cascade_cost == 'iou_min':
-            cost, kept = self._iou_min_cost(rows, dets, r, c, cosine)
-            return r[kept], c[kept], cost[kept], cfg.max_iou_distance
-        if cfg.cascade_cost == 'fused':
-            fused = (cfg.motion_weight * mahalanobis[r, c] / cfg.gating_threshold
-                     + (1.0 - cfg.motion_weight) * cosine)
-            return r, c, np.where(cosine <= cfg.max_cosine_distance, fused, np.inf), 1.0
-        return r, c, cosine, cfg.max_cosine_distance
-
-    def _iou_min_cost(self, rows: np.ndarray, dets: DetectionBatch, r: np.ndarray,
-                      c: np.ndarray, cosine: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """BoT-SORT's min(1 - IoU, cosine) of the pairs (rows[r], c), and which are not vetoed."""
-        cfg = self.config
-        if cfg.mask_iou and dets.masks is not None:
-            iou_distance = self._iou_cost(rows, dets)[r, c]
-        else:
-            boxes = xyah_to_xyxy(self.tracks.means[rows[r], :4])
-            iou_distance = 1.0 - paired_iou(boxes, dets.boxes[c])
-        similar = ((cosine <= cfg.max_cosine_distance)
-                   & (iou_distance <= cfg.appearance_iou_distance))
-        cost = np.minimum(iou_distance, np.where(similar, cosine, 1.0))
-        veto = cosine > cfg.appearance_veto_distance
-        if cfg.stale_frames > 0:
-            # A drifted prediction may overlap someone else: ask for appearance agreement.
-            stale = self.tracks.frames_since_update[rows[r]] > cfg.stale_frames
-            veto |= stale & (cosine > cfg.stale_cosine_distance)
-        return cost, ~veto
+        return r, c, self._appearance_cost(rows, dets.features, gate, r, c), cfg.max_cosine_distance
 
     def _appearance_cost(self, rows: np.ndarray, features: np.ndarray, gate: np.ndarray,
                          r: np.ndarray, c: np.ndarray) -> np.ndarray:
@@ -206,21 +214,14 @@ class Tracker:
         return self.tracks.class_ids[rows, None] == class_ids[None, :]
 
     def _correct(self, rows: np.ndarray, dets: DetectionBatch, now: float, innovation,
-                 store_features: bool, feature_rows: np.ndarray | None = None) -> None:
+                 store_features: bool) -> None:
         """Kalman-update matched tracks with their detections and record the hit."""
         t = self.tracks
-        if self.config.nsa_kalman:
-            innovation = self.kf.innovation(t.means[rows], t.covs[rows], 1.0 - dets.scores)
-        else:
-            innovation = _rows_of(innovation, rows)
         t.means[rows], t.covs[rows] = self.kf.update(t.means[rows], t.covs[rows], dets.xyah,
-                                                     innovation)
+                                                     _rows_of(innovation, rows))
         t.mark_hit(rows, dets.scores, dets.class_ids, now, dets.indices, self.config.n_init)
         if store_features and dets.features is not None:
-            if feature_rows is None:
-                t.gallery.append(rows, dets.features)
-            else:
-                t.gallery.append(rows[feature_rows], dets.features[feature_rows])
+            t.gallery.append(rows, dets.features)
         if self.config.mask_iou and dets.masks is not None:
             for row, mask, origin in zip(rows, dets.masks, dets.mask_origins):
                 t.masks[row], t.mask_origins[row] = mask, origin
@@ -266,15 +267,6 @@ class Tracker:
         dead = self.tracks.expired(max_age, cfg.max_age_s, now)
         if dead.any():
             self.tracks.keep(~dead)
-
-
-def crowded_detections(boxes: np.ndarray, max_iou: float) -> np.ndarray:
-    """(N,) True for boxes overlapping another box with IoU above max_iou."""
-    if len(boxes) < 2:
-        return np.zeros(len(boxes), dtype=bool)
-    overlap = iou(boxes, boxes)
-    np.fill_diagonal(overlap, 0.0)
-    return overlap.max(axis=1) > max_iou
 
 
 def _rows_of(innovation: tuple[np.ndarray, np.ndarray], rows: np.ndarray):

@@ -86,3 +86,19 @@ def test_cli_rejects_bad_arguments(tmp_path, capsys):
     assert exc.value.code == 2 and '--frames must be at least 1' in capsys.readouterr().err
     with pytest.raises(SystemExit):
         synthetic.main(['--out', str(tmp_path), '--camera', 'dolly'])
+
+
+def test_uninformative_appearances_keep_trajectories_and_detections(tmp_path):
+    folders = {}
+    for appearance in synthetic.APPEARANCES:
+        folders[appearance] = str(tmp_path / appearance)
+        synthetic.write_sequence(folders[appearance], synthetic.SceneConfig(
+            width=320, height=240, frames=15, objects=6, seed=5, appearance=appearance), progress=False)
+    for appearance in ('lookalike', 'uniform'):
+        for part in ('gt/gt.txt', 'det/det.txt'):
+            assert filecmp.cmp(os.path.join(folders['distinct'], part), os.path.join(folders[appearance], part),
+                               shallow=False), (appearance, part)
+    uniform = cv2.imread(os.path.join(folders['uniform'], 'img1', '000005.jpg'))
+    assert uniform.std() < 2  # one flat grey: no appearance at all
+    with pytest.raises(ValueError, match='appearance'):
+        synthetic.SequenceGenerator(synthetic.SceneConfig(appearance='plaid'))

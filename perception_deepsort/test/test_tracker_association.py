@@ -60,7 +60,7 @@ def test_cascade_gives_recently_seen_track_priority():
 
 def test_cascade_in_tracker_prefers_recent_track():
     """Two confirmed look-alike tracks, one missed for a few frames: the fresh one wins."""
-    tracker = DeepSort(config(max_iou_distance=0.0))
+    tracker = DeepSort(config(cascade_cost='appearance', max_iou_distance=0.0))
     look = unit_vectors(1)[0]
     for f in range(5):
         step(tracker, f, [box(100, 100), box(112, 100)], [look, look])
@@ -81,7 +81,7 @@ def test_gating_rejects_far_detection_despite_identical_appearance():
 
 
 def test_appearance_gate_rejects_dissimilar_detection_in_cascade():
-    tracker = DeepSort(config(max_iou_distance=0.0))  # no IoU fallback
+    tracker = DeepSort(config(cascade_cost='appearance', max_iou_distance=0.0))  # no IoU fallback
     a, b = unit_vectors(2)
     for f in range(5):
         first = step(tracker, f, [box(100, 100)], [a])
@@ -138,17 +138,17 @@ def occlusion_with_distractor(tracker):
 
 
 def test_long_occlusion_bridged_by_appearance():
-    # The paper's appearance cascade; the default iou_min cost needs overlapping boxes.
+    # The paper's appearance cascade; the default adaptive cost needs overlapping boxes.
     before, after, b_id = occlusion_with_distractor(DeepSort(config(cascade_cost='appearance')))
     assert after == before
     assert b_id != before
 
 
 def test_appearance_veto_keeps_a_dissimilar_newcomer_off_an_occluded_track():
-    before, _, newcomer = occlusion_with_distractor(DeepSort(config()))  # default iou_min cost
+    before, _, newcomer = occlusion_with_distractor(DeepSort(config()))  # default adaptive cost
     assert newcomer != before
     before, _, newcomer = occlusion_with_distractor(DeepSort(config(appearance_veto_distance=2.0)))
-    assert newcomer == before  # BoT-SORT's min(IoU, cosine): overlap alone wins
+    assert newcomer == before  # without the veto, overlap alone wins
 
 
 def test_long_occlusion_not_bridged_by_motion_only():

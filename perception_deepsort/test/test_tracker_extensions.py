@@ -1,10 +1,9 @@
-"""Association extensions beyond the paper: IoU-fused cascade cost, EMA features, NSA Kalman."""
+"""Association extensions beyond the paper: adaptive appearance weight, EMA features."""
 
 import numpy as np
 import pytest
 
 from perception_deepsort.config import TrackerConfig
-from perception_deepsort.kalman_filter import KalmanFilter
 from perception_deepsort.nn_matching import FeatureGallery, normalize
 from perception_deepsort.pipeline import DeepSort
 
@@ -37,10 +36,10 @@ def ids_after_ambiguous_frame(config):
     return ids[-2], ids[-1]
 
 
-def test_iou_fused_cost_keeps_id_where_pure_appearance_swaps():
+def test_adaptive_cost_keeps_id_where_pure_appearance_swaps():
     before, after = ids_after_ambiguous_frame(TrackerConfig.paper())
     assert before is not None and after != before  # paper cascade trusts appearance: swap
-    before, after = ids_after_ambiguous_frame(TrackerConfig.paper(cascade_cost='iou_min'))
+    before, after = ids_after_ambiguous_frame(TrackerConfig.paper(cascade_cost='adaptive'))
     assert before is not None and after == before  # the overlap keeps the id
 
 
@@ -56,28 +55,17 @@ def test_ema_gallery_keeps_one_normalised_running_average():
     assert distance[0, 0] == pytest.approx(0.0, abs=1e-6)
 
 
-def test_nsa_noise_scale_makes_confident_measurements_pull_harder():
-    kf = KalmanFilter()
-    means, covs = kf.initiate(np.array([[100.0, 100.0, 0.5, 80.0]]))
-    measurement = np.array([[110.0, 100.0, 0.5, 80.0]])
-    plain, _ = kf.update(means, covs, measurement)
-    confident, _ = kf.update(means, covs, measurement, kf.innovation(means, covs, np.array([0.1])))
-    exact, _ = kf.update(means, covs, measurement, kf.innovation(means, covs, np.array([0.0])))
-    assert 100.0 < plain[0, 0] < confident[0, 0] < 110.0
-    assert exact[0, 0] == pytest.approx(110.0)
-
-
 def test_paper_settings_switch_every_extension_off():
     paper = TrackerConfig.paper()
-    assert (paper.cascade_cost, paper.feature_ema, paper.nsa_kalman, paper.time_based,
-            paper.camera_motion, paper.low_score_pass, paper.class_aware) == (
+    assert (paper.cascade_cost, paper.feature_ema, paper.time_based, paper.camera_motion,
+            paper.low_score_pass, paper.class_aware, paper.relink_lost) == (
         'appearance', 0.0, False, False, False, False, False)
     assert (paper.max_cosine_distance, paper.nn_budget, paper.max_iou_distance,
             paper.max_age, paper.n_init) == (0.2, 100, 0.7, 30, 3)
     assert TrackerConfig.paper(n_init=1).n_init == 1
 
 
-@pytest.mark.parametrize('field, value', [('cascade_cost', 'mahalanobis'), ('motion_weight', 1.5),
+@pytest.mark.parametrize('field, value', [('cascade_cost', 'mahalanobis'), ('appearance_margin', -0.1),
                                           ('feature_ema', 1.0), ('appearance_iou_distance', -0.1)])
 def test_invalid_extension_values_are_rejected(field, value):
     with pytest.raises(ValueError, match=field):

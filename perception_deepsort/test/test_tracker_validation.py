@@ -78,8 +78,9 @@ def test_empty_frames_and_non_finite_timestamp():
 
 
 def test_zero_dimensional_embeddings_mean_motion_only():
-    # No IoU fallback: only the cascade can keep the id, on motion since there is no appearance.
-    deep_sort = DeepSort(TrackerConfig(camera_motion=False, n_init=1, max_iou_distance=0.0))
+    # The paper's cascade without IoU fallback: only motion can keep the id (no appearance).
+    deep_sort = DeepSort(TrackerConfig(cascade_cost='appearance', camera_motion=False, n_init=1,
+                                       max_iou_distance=0.0))
     for f in range(3):
         outputs = deep_sort.update(np.array([GOOD]) + 2 * f, [0.9], [0], timestamp=f / 30,
                                    embeddings=np.zeros((1, 0), dtype=np.float32))

@@ -32,6 +32,10 @@ TROUSERS = [(40, 50, 90), (30, 30, 30), (110, 90, 70), (150, 150, 150), (70, 80,
 SKINS = [(240, 200, 170), (200, 150, 110), (140, 95, 60), (95, 65, 45)]
 HAIRS = [(30, 20, 15), (90, 60, 30), (200, 170, 90), (130, 130, 130)]
 PATTERNS = ('solid', 'solid', 'hstripes', 'split', 'checker', 'logo')
+APPEARANCES = ('distinct', 'lookalike', 'uniform')
+#: The one outfit of 'lookalike' sequences: shirt, trousers, skin, hair.
+LOOKALIKE = ((40, 70, 170), (30, 30, 30), (200, 150, 110), (30, 20, 15))
+UNIFORM_GREY = 128
 
 POST_LABEL = 255  # label-map value of foreground posts (never a person index)
 
@@ -51,6 +55,9 @@ class SceneConfig:
     posts: int = 2
     false_positives_per_frame: float = 0.5
     jpeg_quality: int = 85
+    #: 'distinct' (palettes), 'lookalike' (everyone in the same clothes) or 'uniform' (frames of
+    #: one flat grey: no appearance at all). Trajectories and detections do not depend on it.
+    appearance: str = 'distinct'
 
 
 @dataclass
@@ -92,7 +99,7 @@ def _random_person(cfg: SceneConfig, rng: np.random.Generator, pid: int, x: floa
     """A new walker with random clothes, size and speed moving in ``direction`` (+1 right, -1 left)."""
     y = rng.uniform(0.52, 0.98) * cfg.height
     shirt = SHIRTS[rng.integers(len(SHIRTS))]
-    return Person(
+    person = Person(
         pid=pid, x=x, y=y,
         vx=direction * rng.uniform(0.5, 2.6), vy=rng.normal(0, 0.15),
         scale=rng.uniform(0.88, 1.12),
@@ -103,6 +110,10 @@ def _random_person(cfg: SceneConfig, rng: np.random.Generator, pid: int, x: floa
         backpack=SHIRTS[rng.integers(len(SHIRTS))] if rng.random() < 0.25 else None,
         phase=rng.uniform(0, 2 * np.pi), gait=rng.uniform(0.8, 1.2),
     )
+    if cfg.appearance == 'lookalike':  # drawn as above so the random stream stays the same
+        person.shirt, person.trousers, person.skin, person.hair = LOOKALIKE
+        person.shirt2, person.pattern, person.backpack = person.shirt, 'solid', None
+    return person
 
 
 def _draw_person(canvas: np.ndarray, cfg: SceneConfig, p: Person, cam: Tuple[int, int],
@@ -212,12 +223,15 @@ class FrameTruth:
     boxes: np.ndarray          # amodal boxes, xyxy, image coordinates
     visible_boxes: np.ndarray  # box around the visible pixels (NaN when invisible)
     visibility: np.ndarray
+    ignored: Optional[np.ndarray] = None  # True: an ignore box (written as MOT17 distractor class)
 
 
 class SequenceGenerator:
     """Simulates and renders one sequence frame by frame."""
 
     def __init__(self, cfg: SceneConfig):
+        if cfg.appearance not in APPEARANCES:
+            raise ValueError(f'appearance must be one of {APPEARANCES}, got {cfg.appearance!r}')
         self.cfg = cfg
         self.rng = np.random.default_rng(cfg.seed)
         self.cam, world_w, world_h = _camera_path(cfg, self.rng)
@@ -307,6 +321,8 @@ class SequenceGenerator:
         gain = self.gain[cx:cx + cfg.width]
         image = (image.astype(np.float32) * gain[None, :, None]).astype(np.int16)
         image = np.clip(image + self.noise[frame_index % len(self.noise)], 0, 255).astype(np.uint8)
+        if cfg.appearance == 'uniform':
+            image = np.full_like(image, UNIFORM_GREY)
         return image, self._truth(labels, full_area, (cx, cy))
 
     def _silhouette_area(self, p: Person) -> float:
@@ -379,9 +395,17 @@ class SequenceGenerator:
         return boxes[order], scores[order]
 
 
-def write_sequence(seq_dir: str, cfg: SceneConfig, progress: bool = True) -> io.SeqInfo:
-    """Render a whole sequence into ``seq_dir`` in MOTChallenge layout."""
-    gen = SequenceGenerator(cfg)
+#: MOT17 class of ignore boxes: a distractor, so results on it count neither way.
+IGNORE_CLASS = 8
+
+
+def write_sequence(seq_dir: str, cfg, progress: bool = True, generator=None) -> io.SeqInfo:
+    """Render a whole sequence into ``seq_dir`` in MOTChallenge layout.
+
+    ``generator`` (default SequenceGenerator(cfg)) has render(t) -> (image, FrameTruth) and
+    detect(truth, t) -> (boxes, scores); cfg gives size, frames, frame_rate, jpeg_quality.
+    """
+    gen = SequenceGenerator(cfg) if generator is None else generator
     info = io.SeqInfo(name=os.path.basename(os.path.normpath(seq_dir)), frame_rate=cfg.frame_rate,
                       length=cfg.frames, width=cfg.width, height=cfg.height)
     img_dir = os.path.join(seq_dir, info.im_dir)
@@ -393,12 +417,15 @@ def write_sequence(seq_dir: str, cfg: SceneConfig, progress: bool = True) -> io.
                                [cv2.IMWRITE_JPEG_QUALITY, cfg.jpeg_quality])
         with open(io.frame_path(seq_dir, info, t + 1), 'wb') as f:
             f.write(jpg.tobytes())
-        gt_rows += [(t + 1, i, b, v) for i, b, v in zip(truth.ids, truth.boxes, truth.visibility)]
+        ignored = np.zeros(len(truth.ids), bool) if truth.ignored is None else truth.ignored
+        gt_rows += [(t + 1, i, b, v, IGNORE_CLASS if g else 1)
+                    for i, b, v, g in zip(truth.ids, truth.boxes, truth.visibility, ignored)]
         det_boxes, det_scores = gen.detect(truth, t)
         det_rows += [(t + 1, b, s) for b, s in zip(det_boxes, det_scores)]
     io.write_ground_truth(os.path.join(seq_dir, 'gt', 'gt.txt'),
                           [r[0] for r in gt_rows], [r[1] for r in gt_rows],
-                          np.array([r[2] for r in gt_rows]).reshape(-1, 4), [r[3] for r in gt_rows])
+                          np.array([r[2] for r in gt_rows]).reshape(-1, 4), [r[3] for r in gt_rows],
+                          classes=np.array([r[4] for r in gt_rows]))
     io.write_detections(os.path.join(seq_dir, 'det', 'det.txt'), [r[0] for r in det_rows],
                         np.array([r[1] for r in det_rows]).reshape(-1, 4), [r[2] for r in det_rows])
     io.write_seqinfo(seq_dir, info)
@@ -436,6 +463,8 @@ def main(argv=None) -> int:
     parser.add_argument('--height', type=int, default=480)
     parser.add_argument('--fps', type=float, default=30.0, help='frame rate written to seqinfo.ini')
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--appearance', choices=APPEARANCES, default='distinct',
+                        help='distinct clothes, everyone alike, or uniform grey frames (no appearance)')
     args = parser.parse_args(argv)
     for name in ('seqs', 'frames', 'objects'):
         if getattr(args, name) < 1:
@@ -443,7 +472,8 @@ def main(argv=None) -> int:
     if args.width < 64 or args.height < 64:
         parser.error('--width and --height must be at least 64 pixels')
     cfg = SceneConfig(width=args.width, height=args.height, frames=args.frames, objects=args.objects,
-                      camera=args.camera, seed=args.seed, frame_rate=args.fps)
+                      camera=args.camera, seed=args.seed, frame_rate=args.fps,
+                      appearance=args.appearance)
     for folder in generate(args.out, args.seqs, cfg):
         print(folder)
     return 0
