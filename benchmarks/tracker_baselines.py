@@ -10,7 +10,7 @@ import logging
 import numpy as np
 
 from perception_deepsort.config import TrackerConfig
-from perception_deepsort.pipeline import DeepSort
+from perception_deepsort.deep_sort import DeepSort
 
 
 def _empty():

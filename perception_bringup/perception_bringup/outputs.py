@@ -11,7 +11,7 @@ import numpy as np
 from perception_msgs.msg import TrackedObject
 
 from perception_deepsort.mot.io import write_results
-from perception_maskrcnn.ros_conversions import bbox_to_box
+from perception_ros_glue.ros_conversions import bbox_to_box
 
 
 class AnnotatedVideo:

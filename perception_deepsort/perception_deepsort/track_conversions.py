@@ -4,7 +4,7 @@ from __future__ import annotations
 from perception_msgs.msg import InstanceMask, TrackedObject, TrackedObjectArray
 from vision_msgs.msg import Detection2DArray
 
-from perception_maskrcnn.ros_conversions import box_to_bbox, make_detection
+from perception_ros_glue.ros_conversions import box_to_bbox, make_detection
 
 STATE_CODES = {'tentative': TrackedObject.STATE_TENTATIVE,
                'confirmed': TrackedObject.STATE_CONFIRMED,

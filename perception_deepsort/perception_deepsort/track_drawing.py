@@ -8,7 +8,7 @@ import collections
 
 import numpy as np
 
-from perception_maskrcnn.visualization import color_for, draw_instances
+from perception_ros_glue.visualization import color_for, draw_instances
 
 
 class TrackDrawer:

@@ -25,16 +25,16 @@ from sensor_msgs.msg import Image
 from vision_msgs.msg import Detection2DArray
 
 from perception_deepsort.config import TrackerConfig
-from perception_deepsort.pipeline import DeepSort
+from perception_deepsort.deep_sort import DeepSort
 from perception_deepsort.stamp_sync import StampSync
 from perception_deepsort.track_drawing import TrackDrawer
 from perception_deepsort.track_conversions import confirmed_detections, tracks_to_msg
-from perception_maskrcnn.frame_timing import FrameTiming
-from perception_maskrcnn.image_conversion import (ImageConversionError, array_to_image,
+from perception_ros_glue.frame_timing import FrameTiming
+from perception_ros_glue.image_conversion import (ImageConversionError, array_to_image,
                                                   image_from_cdr, image_to_rgb)
-from perception_maskrcnn.node_main import run_node
-from perception_maskrcnn.node_params import OUTPUT_QOS, ParamSpec, declare_parameters, input_qos
-from perception_maskrcnn.ros_conversions import msgs_to_detections, stamp_to_ns
+from perception_ros_glue.node_main import run_node
+from perception_ros_glue.node_params import OUTPUT_QOS, ParamSpec, declare_parameters, input_qos
+from perception_ros_glue.ros_conversions import msgs_to_detections, stamp_to_ns
 
 NODE_NAME = 'tracker_node'
 WARN_PERIOD_S = 5.0  # rclpy throttles per call site: each kind of warning at most this often

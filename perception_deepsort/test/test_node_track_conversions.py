@@ -4,11 +4,11 @@ from perception_msgs.msg import TrackedObject
 from std_msgs.msg import Header
 
 from perception_deepsort.config import TrackerConfig
-from perception_deepsort.pipeline import DeepSort
+from perception_deepsort.deep_sort import DeepSort
 from perception_deepsort.track_conversions import confirmed_detections, tracks_to_msg
-from perception_maskrcnn.detections import Detections, crop_mask
-from perception_maskrcnn.ros_conversions import bbox_to_box, detections_to_msgs
-from perception_maskrcnn.ros_testing import stamp
+from perception_ros_glue.detections import Detections, crop_mask
+from perception_ros_glue.ros_conversions import bbox_to_box, detections_to_msgs
+from perception_ros_glue.ros_testing import stamp
 
 NAMES = ['person', 'car']
 

@@ -6,7 +6,7 @@ import torch
 
 from perception_deepsort.reid.embedders import EMBEDDER_NAMES, create_embedder
 from perception_deepsort.reid.mobilenet import load_mobilenet_v2, shipped_weights_path, translate_key
-from perception_deepsort.reid.synthetic_market import camera_conditions, identity_appearance, render_person
+from perception_deepsort.training.synthetic_market import camera_conditions, identity_appearance, render_person
 
 EMBEDDERS = ('histogram', 'mobilenetv2')
 

@@ -4,7 +4,7 @@ import numpy as np
 
 from perception_deepsort.config import TrackerConfig
 from perception_deepsort.nn_matching import FeatureGallery
-from perception_deepsort.pipeline import DeepSort
+from perception_deepsort.deep_sort import DeepSort
 from perception_deepsort.relink import relink_pairs
 
 FPS = 30.0

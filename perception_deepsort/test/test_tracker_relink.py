@@ -4,7 +4,7 @@ import numpy as np
 
 from perception_deepsort.config import TrackerConfig
 from perception_deepsort.nn_matching import normalize
-from perception_deepsort.pipeline import DeepSort
+from perception_deepsort.deep_sort import DeepSort
 
 FPS = 30.0
 

@@ -5,7 +5,7 @@ import logging
 import numpy as np
 
 from perception_deepsort.config import TrackerConfig
-from perception_deepsort.pipeline import DeepSort
+from perception_deepsort.deep_sort import DeepSort
 
 FPS = 30.0
 LOOK = np.random.default_rng(0).normal(size=(1, 128))

@@ -1,4 +1,4 @@
-"""Read and write MOTChallenge sequence folders (rows and box conversion: perception_maskrcnn.mot_rows).
+"""Read and write MOTChallenge sequence folders (rows and box conversion: perception_ros_glue.mot_rows).
 
 Layout: ``SEQ/seqinfo.ini``, ``SEQ/img1/000001.jpg ...``, ``SEQ/det/det.txt``
 (``frame,-1,x,y,w,h,score,...``), ``SEQ/gt/gt.txt``
@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 # Row writing and box conversion sit below both packages (perception-detect writes det files too).
-from perception_maskrcnn.mot_rows import (write_detections, write_results, write_rows,  # noqa: F401
+from perception_ros_glue.mot_rows import (write_detections, write_results, write_rows,  # noqa: F401
                                           xywh_to_xyxy, xyxy_to_xywh)
 
 

@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 from perception_deepsort.config import TrackerConfig
 from perception_deepsort.mot import io
-from perception_deepsort.pipeline import DeepSort
+from perception_deepsort.deep_sort import DeepSort
 
 
 def _prefetched_frames(seq_dir: str, info: io.SeqInfo, wanted: bool) -> Iterator[Optional[np.ndarray]]:

@@ -12,8 +12,8 @@ import numpy as np
 from tqdm import tqdm
 
 from perception_deepsort.reid.checkpoints import ReidWeightsError
-from perception_deepsort.reid.market1501 import DatasetError, load_dataset
-from perception_deepsort.reid.metrics import cosine_distance, evaluate_ranking
+from perception_deepsort.training.market1501 import DatasetError, load_dataset
+from perception_deepsort.training.metrics import cosine_distance, evaluate_ranking
 
 
 def read_rgb(path):
