@@ -11,7 +11,7 @@ from torchvision.models.detection.anchor_utils import AnchorGenerator
 from torchvision.models.detection import (MaskRCNN_ResNet50_FPN_V2_Weights, MaskRCNN_ResNet50_FPN_Weights,
                                           maskrcnn_resnet50_fpn, maskrcnn_resnet50_fpn_v2)
 
-from ..detections import Detections, mask_window
+from perception_ros_glue.detections import Detections, mask_window
 from .base import Detector, check_image, keep_index, resolve_class_ids
 from .device import resolve_device, synchronize
 from .maskrcnn_lite import ARCH as LITE_ARCH, build_lite

@@ -17,8 +17,8 @@ import numpy as np
 from tqdm import tqdm
 
 from ..backends import BACKENDS, WeightsError, create_detector
-from ..mot_rows import write_detections
-from ..visualization import color_for, draw_instances
+from perception_ros_glue.mot_rows import write_detections
+from perception_ros_glue.visualization import color_for, draw_instances
 
 IMAGE_SUFFIXES = {'.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff'}
 

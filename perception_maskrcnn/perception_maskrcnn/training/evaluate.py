@@ -19,7 +19,7 @@ from pycocotools.cocoeval import COCOeval
 from tqdm import tqdm
 
 from ..backends import WeightsError, create_detector
-from ..visualization import color_for, draw_instances
+from perception_ros_glue.visualization import color_for, draw_instances
 from .dataset import load_coco, read_rgb
 
 STAT_NAMES = ['AP', 'AP50', 'AP75', 'AP_small', 'AP_medium', 'AP_large',
