@@ -4,7 +4,7 @@ import numpy as np
 
 from perception_deepsort.config import TrackerConfig
 from perception_deepsort.nn_matching import FeatureGallery
-from perception_deepsort.deep_sort import DeepSort
+from perception_deepsort.deep_sort import DeepSort, TrackState
 from perception_deepsort.relink import relink_pairs
 
 FPS = 30.0
@@ -53,9 +53,9 @@ def id_of_look_alike_at_a_stale_track(config):
 
 def test_stale_tracks_need_appearance_agreement():
     loose = TrackerConfig(camera_motion=False)
-    assert id_of_look_alike_at_a_stale_track(loose) == [(1, 'confirmed')]  # overlap decides
+    assert id_of_look_alike_at_a_stale_track(loose) == [(1, TrackState.CONFIRMED)]  # overlap decides
     strict = TrackerConfig(camera_motion=False, stale_frames=3, stale_cosine_distance=0.3)
-    assert id_of_look_alike_at_a_stale_track(strict) == [(2, 'tentative')]
+    assert id_of_look_alike_at_a_stale_track(strict) == [(2, TrackState.TENTATIVE)]
 
 
 def test_relink_margin_refuses_an_ambiguous_relink():

@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 from perception_deepsort.config import TrackerConfig
 from perception_deepsort.mot import io
-from perception_deepsort.deep_sort import DeepSort
+from perception_deepsort.deep_sort import DeepSort, confirmed_tracks
 
 
 def _prefetched_frames(seq_dir: str, info: io.SeqInfo, wanted: bool) -> Iterator[Optional[np.ndarray]]:
@@ -52,12 +52,11 @@ def track_sequence(seq_dir: str, out_path: str, config: TrackerConfig, embedder=
                                                unit='frame', disable=not progress, leave=False)):
         outputs = tracker.update(dets.boxes, dets.scores, dets.class_ids,
                                  timestamp=index / info.frame_rate, image=image)
-        for track in outputs:
-            if track.state == 'confirmed' and track.detection_index >= 0:
-                frames.append(index + 1)
-                ids.append(track.track_id)
-                boxes.append(track.box)
-                scores.append(track.score)
+        for track in confirmed_tracks(outputs):
+            frames.append(index + 1)
+            ids.append(track.track_id)
+            boxes.append(track.box)
+            scores.append(track.score)
     io.write_results(out_path, frames, ids, np.array(boxes, dtype=np.float64).reshape(-1, 4), scores)
     return info.length
 
