@@ -47,6 +47,15 @@ class TrackOutput:
     detection_index: int  # row of the matched input detection this frame, -1 if none
 
 
+def build_embedder(config: TrackerConfig):
+    """The configured appearance embedder; None for motion-only tracking (torch not imported)."""
+    if not config.use_appearance or config.embedder == 'none':
+        return None
+    from .reid.embedders import create_embedder  # torch only when a network embedder is used
+    return create_embedder(config.embedder, weights=config.embedder_weights or None,
+                           device=config.device)
+
+
 def confirmed_tracks(tracks) -> list[TrackOutput]:
     """The tracks every output shows (MOT results, tracks/detections, drawings): confirmed and
     matched to a detection this frame, the reference DeepSORT's output rule."""
@@ -180,12 +189,9 @@ class DeepSort:
     def _embed(self, image: np.ndarray, boxes: np.ndarray) -> np.ndarray | None:
         """Appearance features of `boxes` from the embedder (built from the config on first use)."""
         if self.embedder is None:
-            if self.config.embedder == 'none':
+            self.embedder = build_embedder(self.config)  # on first use
+            if self.embedder is None:
                 return None
-            from .reid.embedders import create_embedder  # torch only when really needed
-            self.embedder = create_embedder(self.config.embedder,
-                                            weights=self.config.embedder_weights or None,
-                                            device=self.config.device)
         features = np.asarray(self.embedder.embed(image, boxes), dtype=np.float32)
         if features.ndim != 2 or len(features) != len(boxes):
             raise ValueError(f'embedder {type(self.embedder).__name__} returned shape '

@@ -156,7 +156,7 @@ def test_auto_and_unknown_names():
 
 
 def test_bad_device_is_a_clear_error():
-    with pytest.raises(ValueError, match="invalid device 'gpu0'"):
+    with pytest.raises(ValueError, match="unknown device 'gpu0'"):
         create_embedder('mobilenetv2', device='gpu0')
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match='CUDA is not available'):

@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 from perception_deepsort.config import TrackerConfig
 from perception_deepsort.mot import io
-from perception_deepsort.deep_sort import DeepSort, confirmed_tracks
+from perception_deepsort.deep_sort import DeepSort, build_embedder, confirmed_tracks
 
 
 def _prefetched_frames(seq_dir: str, info: io.SeqInfo, wanted: bool) -> Iterator[Optional[np.ndarray]]:
@@ -83,14 +83,6 @@ def load_config(path: Optional[str], embedder: Optional[str], weights: Optional[
     if embedder:
         config = dataclasses.replace(config, embedder=embedder)
     return dataclasses.replace(config, embedder_weights=weights) if weights else config
-
-
-def build_embedder(config: TrackerConfig):
-    """The configured embedder, or None for motion-only tracking (so torch is not even imported)."""
-    if config.embedder == 'none' or not config.use_appearance:
-        return None
-    from perception_deepsort.reid.embedders import create_embedder
-    return create_embedder(config.embedder, weights=config.embedder_weights or None, device=config.device)
 
 
 def main(argv=None) -> int:
