@@ -8,6 +8,7 @@ import random
 import perception_bringup  # noqa: F401
 import perception_deepsort  # noqa: F401
 import perception_maskrcnn  # noqa: F401
+import perception_ros_glue  # noqa: F401
 
 # Keep test traffic on this machine and away from any other ROS graph on the network.
 os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')

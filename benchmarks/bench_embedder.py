@@ -21,9 +21,9 @@ import torch
 
 from perception_deepsort.reid.checkpoints import build_training_model, default_config, save_checkpoint
 from perception_deepsort.reid.embedders import MOBILENET_BLOCKS, MOBILENET_INPUT_SIZE, create_embedder
-from perception_deepsort.reid.evaluate import evaluate_embedder
-from perception_deepsort.reid.market1501 import load_dataset
-from perception_deepsort.reid.synthetic_market import make_market
+from perception_deepsort.training.evaluate import evaluate_embedder
+from perception_deepsort.training.market1501 import load_dataset
+from perception_deepsort.training.synthetic_market import make_market
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 

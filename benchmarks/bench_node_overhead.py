@@ -32,8 +32,8 @@ from std_msgs.msg import Header
 from tqdm import tqdm
 
 from perception_maskrcnn.backends import create_detector
-from perception_maskrcnn.image_conversion import array_to_image, image_to_array, image_to_rgb
-from perception_maskrcnn.ros_conversions import detections_to_msgs
+from perception_ros_glue.image_conversion import array_to_image, image_to_array, image_to_rgb
+from perception_ros_glue.ros_conversions import detections_to_msgs
 
 RESULTS = Path(__file__).resolve().parent / 'results'
 WIDTH, HEIGHT = 1280, 720

@@ -9,7 +9,7 @@ Two measurements, each with the real node executables in their own processes:
   tracker_node (`--duration 600` for the 10-minute soak).
 
 "Minus inference" is per frame: the nodes run with `--log-level <node>:=debug` and log every
-frame's stage times (`perception_maskrcnn.frame_timing`); a frame's stamp -> tracks latency
+frame's stage times (`perception_ros_glue.frame_timing`); a frame's stamp -> tracks latency
 minus the detector's inference time on that same frame (matched by stamp). Stage medians
 (DDS arrival, pairing, decode, tracker update, message building, publishing, the detector's
 wait for its worker) go into the JSON as `stages_ms`. Every node's resident memory is sampled
@@ -35,9 +35,9 @@ from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import Image
 from vision_msgs.msg import Detection2D, Detection2DArray, ObjectHypothesisWithPose
 
-from perception_maskrcnn.frame_timing import parse_timing
-from perception_maskrcnn.ros_conversions import stamp_to_ns
-from perception_maskrcnn.ros_testing import NodeProcess, close_test_node, make_test_node, spin_until
+from perception_ros_glue.frame_timing import parse_timing
+from perception_ros_glue.ros_conversions import stamp_to_ns
+from perception_ros_glue.ros_testing import NodeProcess, close_test_node, make_test_node, spin_until
 from perception_msgs.msg import TrackedObjectArray
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -256,7 +256,7 @@ def trained_reid_weights(data_dir, quick=False):
     are its query/gallery), trained by perception-train-reid at 64x32 with width 16.
     """
     from perception_deepsort.mot import reid_crops
-    from perception_deepsort.reid import train
+    from perception_deepsort.training import train
 
     root = os.path.join(data_dir, 'reid')
     best = os.path.join(root, 'run', 'best.pt')

@@ -10,7 +10,7 @@ import logging
 import numpy as np
 
 from perception_deepsort.config import TrackerConfig
-from perception_deepsort.pipeline import DeepSort
+from perception_deepsort.deep_sort import DeepSort, confirmed_tracks
 
 
 def _empty():
@@ -30,7 +30,7 @@ class OursAdapter:
         """Track one frame."""
         outputs = self.tracker.update(boxes, scores, np.zeros(len(boxes), np.int64), timestamp=timestamp,
                                       image=image, embeddings=embeddings if self.config.use_appearance else None)
-        rows = [o for o in outputs if o.state == 'confirmed' and o.detection_index >= 0]
+        rows = confirmed_tracks(outputs)
         if not rows:
             return _empty()
         return (np.array([o.track_id for o in rows]), np.array([o.box for o in rows]),

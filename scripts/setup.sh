@@ -84,7 +84,7 @@ if [[ ! -f "$BUILD_STAMP" ]]; then
     set +u; source "$ROOT/install/setup.bash"; set -u
   fi
   log "colcon build"
-  "${COLCON[@]}" --base-paths perception_msgs perception_maskrcnn perception_deepsort perception_bringup "${CMAKE_ARGS[@]}"
+  "${COLCON[@]}" --base-paths perception_msgs perception_ros_glue perception_maskrcnn perception_deepsort perception_bringup "${CMAKE_ARGS[@]}"
   rm -f "$ROOT"/install/.build-* && touch "$BUILD_STAMP"
 fi
 log "ready: source scripts/env.sh"

@@ -20,7 +20,7 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy
 
 from perception_bringup import vtest
 from perception_bringup.testing import START_S, assert_no_traceback, people_bag, write_people_config
-from perception_maskrcnn.ros_testing import close_test_node, make_test_node
+from perception_ros_glue.ros_testing import close_test_node, make_test_node
 
 FRAMES = 12
 

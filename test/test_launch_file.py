@@ -17,7 +17,7 @@ from rcl_interfaces.srv import GetParameters, ListParameters
 from rclpy.parameter import parameter_dict_from_yaml_file, parameter_value_to_python
 
 from perception_bringup import graph_spec
-from perception_maskrcnn.ros_testing import NodeProcess, close_test_node, make_test_node
+from perception_ros_glue.ros_testing import NodeProcess, close_test_node, make_test_node
 
 ROOT = Path(__file__).resolve().parents[1]
 LAUNCH_FILE = ROOT / 'launch' / 'tracking.launch.py'

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ['perception_maskrcnn', 'perception_deepsort', 'perception_bringup']
+PACKAGES = ['perception_ros_glue', 'perception_maskrcnn', 'perception_deepsort', 'perception_bringup']
 
 # Import name -> rosdep key (or ROS package name) that provides it.
 ROSDEP_KEYS = {

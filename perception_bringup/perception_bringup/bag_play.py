@@ -17,8 +17,8 @@ from tqdm import tqdm
 from perception_bringup import bag_io
 from perception_bringup.cli import UserError, user_errors
 from perception_bringup.ros_process import ros_node
-from perception_maskrcnn.image_conversion import header_from_cdr
-from perception_maskrcnn.ros_conversions import stamp_to_ns
+from perception_ros_glue.image_conversion import header_from_cdr
+from perception_ros_glue.ros_conversions import stamp_to_ns
 
 PROG = 'perception-bag-play'
 QOS = {'reliable': QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE),

@@ -25,8 +25,8 @@ from perception_bringup.cli import UserError, user_errors
 from perception_bringup.outputs import AnnotatedVideo, TracksTable, frame_index, write_summary
 from perception_bringup.processes import CLEAN_EXIT, stop_all, worst_stop_s
 from perception_bringup.run_graph import add_graph_arguments
-from perception_maskrcnn.image_conversion import image_to_rgb
-from perception_maskrcnn.ros_conversions import stamp_to_ns
+from perception_ros_glue.image_conversion import image_to_rgb
+from perception_ros_glue.ros_conversions import stamp_to_ns
 
 PROG = 'perception-demo'
 IMAGE_TOPIC = graph_spec.DEFAULT_IMAGE_TOPIC

@@ -1,15 +1,15 @@
 """The nodes' parameters from a ROS parameter file, for tools that run the libraries directly.
 
-The file is parsed by rclpy's own parser (node sections and `/**` wildcards, as the nodes see
-them) and completed with the defaults the detector node declares, so an offline run and the
-node graph configure the detector and tracker identically from one YAML.
+The file is parsed by perception_ros_glue.param_file (node sections and `/**` wildcards, as the
+nodes see them; TrackerConfig.from_yaml uses the same parser) and completed with the defaults
+the detector node declares, so an offline run and the node graph configure the detector and
+tracker identically from one YAML.
 """
-from rclpy.parameter import parameter_dict_from_yaml_file, parameter_value_to_python
-
 from perception_bringup.cli import UserError
 from perception_deepsort.config import TrackerConfig
 from perception_maskrcnn.detector_node import PARAMETERS as DETECTOR_PARAMETERS
 from perception_maskrcnn.detector_node import build_detector
+from perception_ros_glue.param_file import read_node_parameters
 
 
 def node_parameters(config, node_name):
@@ -17,11 +17,9 @@ def node_parameters(config, node_name):
     if not config.is_file():
         raise UserError(f'parameter file {config} does not exist')
     try:
-        params = parameter_dict_from_yaml_file(str(config), use_wildcard=True, target_nodes=[node_name])
-    except RuntimeError as exc:
-        raise UserError(f'{config}: not a ROS parameter file with a "{node_name}: ros__parameters:" '
-                        f'section ({exc})') from None
-    return {name: parameter_value_to_python(p.value) for name, p in params.items()}
+        return read_node_parameters(config, node_name)
+    except ValueError as exc:
+        raise UserError(f'not a ROS parameter file for {node_name}: {exc}') from None
 
 
 def detector_parameters(config, overrides=None):

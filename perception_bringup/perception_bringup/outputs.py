@@ -11,7 +11,7 @@ import numpy as np
 from perception_msgs.msg import TrackedObject
 
 from perception_deepsort.mot.io import write_results
-from perception_maskrcnn.ros_conversions import bbox_to_box
+from perception_ros_glue.ros_conversions import bbox_to_box
 
 
 class AnnotatedVideo:
@@ -47,8 +47,9 @@ class TracksTable:
     def add(self, frame, tracks_msg):
         """Add the rows of one perception_msgs/TrackedObjectArray for 1-based `frame`."""
         for obj in tracks_msg.objects:
-            # A MOT result is a confirmed identity seen in this frame, not a coasting prediction.
-            if obj.state != TrackedObject.STATE_CONFIRMED or obj.time_since_update > 0:
+            # deep_sort.confirmed_tracks on messages: confirmed and matched this frame (LOST is
+            # a confirmed track coasting on its prediction).
+            if obj.state != TrackedObject.STATE_CONFIRMED:
                 continue
             self.frames.append(frame)
             self.ids.append(obj.track_id)

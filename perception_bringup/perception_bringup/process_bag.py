@@ -25,13 +25,12 @@ from tqdm import tqdm
 from perception_bringup import bag_io, batch, graph_spec, node_config
 from perception_bringup.cli import UserError, user_errors
 from perception_bringup.outputs import AnnotatedVideo, TracksTable, write_summary
-from perception_deepsort.pipeline import DeepSort
+from perception_deepsort.deep_sort import DeepSort, build_embedder
 from perception_deepsort.track_drawing import TrackDrawer
 from perception_deepsort.track_conversions import confirmed_detections, tracks_to_msg
-from perception_deepsort.tracker_node import build_embedder
-from perception_maskrcnn.image_conversion import (ImageConversionError, array_to_image,
+from perception_ros_glue.image_conversion import (ImageConversionError, array_to_image,
                                                   compressed_to_rgb, image_to_rgb)
-from perception_maskrcnn.ros_conversions import detections_to_msgs, msgs_to_detections, stamp_to_ns
+from perception_ros_glue.ros_conversions import detections_to_msgs, msgs_to_detections, stamp_to_ns
 
 PROG = 'perception-process-bag'
 DECODERS = {'sensor_msgs/msg/Image': image_to_rgb, 'sensor_msgs/msg/CompressedImage': compressed_to_rgb}

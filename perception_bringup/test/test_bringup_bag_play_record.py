@@ -14,7 +14,7 @@ from std_msgs.msg import Header
 
 from perception_bringup import bag_io
 from perception_bringup.testing import FPS, START_S, assert_no_traceback, make_bag
-from perception_maskrcnn.ros_testing import close_test_node, make_test_node, stamp
+from perception_ros_glue.ros_testing import close_test_node, make_test_node, stamp
 
 RELIABLE = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
 

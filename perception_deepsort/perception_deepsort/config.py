@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-import yaml
+from perception_ros_glue.param_file import read_node_parameters
 
 #: Chi-square 0.95 quantile for 4 degrees of freedom (the paper's gate on (u, v, a, h)).
 CHI2INV95_4DOF = 9.4877
@@ -195,36 +195,11 @@ class TrackerConfig:
     def from_yaml(cls, path: str | Path, node_name: str = 'tracker_node',
                   ignore: Iterable[str] = ()) -> 'TrackerConfig':
         """Read `node_name: ros__parameters: {...}` (or `/**`, `/node_name`) or a flat mapping."""
-        path = Path(path)
+        values = read_node_parameters(path, node_name, allow_flat=True)
         try:
-            document = yaml.safe_load(path.read_text())
-        except (OSError, yaml.YAMLError) as error:
-            raise ValueError(f'{path}: cannot read tracker parameters: {error}') from error
-        if document is None:
-            document = {}
-        if not isinstance(document, dict):
-            raise ValueError(f'{path}: expected a mapping of tracker parameters, '
-                             f'got {type(document).__name__}')
-        try:
-            return cls.from_dict(_node_parameters(document, node_name), ignore=ignore)
+            return cls.from_dict(values, ignore=ignore)
         except ValueError as error:
             raise ValueError(f'{path}: {error}') from None
-
-
-def _node_parameters(document: dict, node_name: str) -> dict:
-    """The parameters of node_name in a ROS parameter file, or the document if it is flat."""
-    sections = [key for key in document
-                if isinstance(document[key], dict) and 'ros__parameters' in document[key]]
-    if not sections:
-        return document
-    merged: dict = {}
-    for key in ('/**', node_name, '/' + node_name):
-        if key in document and 'ros__parameters' in document[key]:
-            merged.update(document[key]['ros__parameters'] or {})
-    if not any(key in document for key in (node_name, '/' + node_name, '/**')):
-        raise ValueError(f'no "{node_name}: ros__parameters:" section (found sections: '
-                         f'{", ".join(map(str, sections))})')
-    return merged
 
 
 def _coerce(name: str, value: Any, expected: type) -> Any:

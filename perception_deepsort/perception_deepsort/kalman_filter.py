@@ -9,6 +9,8 @@ the transition by `steps` and the process-noise variance by `steps` (a random wa
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 NDIM = 4
@@ -20,6 +22,17 @@ def _add_to_diagonals(matrices: np.ndarray, values: np.ndarray) -> np.ndarray:
     dim = matrices.shape[-1]
     matrices.reshape(len(matrices), dim * dim)[:, ::dim + 1] += values
     return matrices
+
+
+class Innovation(NamedTuple):
+    """Tracks projected into measurement space, shared by gating and the Kalman update."""
+
+    means: np.ndarray  # (T, 4) projected means (u, v, a, h)
+    inverse_covs: np.ndarray  # (T, 4, 4) inverse innovation covariances
+
+    def rows(self, rows: np.ndarray) -> 'Innovation':
+        """The innovation of some tracks."""
+        return Innovation(self.means[rows], self.inverse_covs[rows])
 
 
 class KalmanFilter:
@@ -82,17 +95,17 @@ class KalmanFilter:
         return means[:, :NDIM], projected
 
     def innovation(self, means: np.ndarray, covs: np.ndarray,
-                   noise_scale: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                   noise_scale: np.ndarray | None = None) -> Innovation:
         """Projected means (T, 4) and inverse innovation covariances (T, 4, 4).
 
         Computed once per frame and shared by gating and update (4x4 SPD inverses are exact
         enough here and cheaper than repeated solves).
         """
         projected_means, innovation_covs = self.project(means, covs, noise_scale)
-        return projected_means, np.linalg.inv(innovation_covs)
+        return Innovation(projected_means, np.linalg.inv(innovation_covs))
 
     def update(self, means: np.ndarray, covs: np.ndarray, measurements: np.ndarray,
-               innovation: tuple[np.ndarray, np.ndarray] | None = None
+               innovation: Innovation | None = None
                ) -> tuple[np.ndarray, np.ndarray]:
         """Correct each track (row) with its measurement (row) in (u, v, a, h)."""
         if len(means) == 0:

@@ -13,25 +13,26 @@ from __future__ import annotations
 
 import numpy as np
 
+from .kalman_filter import Innovation
 from .linear_assignment import min_cost_matching
 
 #: Chi-square 0.95 quantile for 2 degrees of freedom: the gate is on the box centre only.
 CHI2INV95_2DOF = 5.9915
 
 
-def centre_distance(innovation, rows: np.ndarray, xyah: np.ndarray) -> np.ndarray:
+def centre_distance(innovation: Innovation, rows: np.ndarray, xyah: np.ndarray) -> np.ndarray:
     """(len(rows), N) squared Mahalanobis distance of box centres to the predicted centres.
 
     Only the centre counts: a box coming out of an occlusion is cut to its visible part, so
     its height and aspect ratio say little about whose it is.
     """
-    projected, inverse = innovation
+    projected, inverse = innovation.means, innovation.inverse_covs
     centre_cov = np.linalg.inv(inverse[rows])[:, :2, :2]
     diff = xyah[None, :, :2] - projected[rows, None, :2]  # (R, N, 2)
     return np.einsum('rni,rij,rnj->rn', diff, np.linalg.inv(centre_cov), diff)
 
 
-def relink_pairs(gallery, innovation, lost: np.ndarray, new: np.ndarray,
+def relink_pairs(gallery, innovation: Innovation, lost: np.ndarray, new: np.ndarray,
                  new_xyah: np.ndarray, new_features: np.ndarray, same_class: np.ndarray,
                  max_cosine_distance: float, margin: float = 0.0):
     """(lost rows, new rows) to merge: gated by motion, assigned on appearance distance."""

@@ -7,12 +7,25 @@ The appearance gallery rows are kept aligned with the track rows.
 
 from __future__ import annotations
 
+import enum
+
 import numpy as np
 
 from .nn_matching import FeatureGallery
 
-TENTATIVE = 1
-CONFIRMED = 2
+
+class TrackState(enum.IntEnum):
+    """State of a reported track; the values are perception_msgs/TrackedObject's STATE_*."""
+
+    TENTATIVE = 0  # seen fewer than n_init times; id not yet trusted
+    CONFIRMED = 1  # established and matched to a detection this frame
+    LOST = 2  # confirmed, not matched this frame; the box is the prediction
+
+
+# TrackSet.states holds TENTATIVE or CONFIRMED (LOST is CONFIRMED with a missed frame), as
+# plain ints: numpy compares those faster than enum members.
+TENTATIVE = int(TrackState.TENTATIVE)
+CONFIRMED = int(TrackState.CONFIRMED)
 
 
 class TrackSet:

@@ -4,11 +4,8 @@ from __future__ import annotations
 from perception_msgs.msg import InstanceMask, TrackedObject, TrackedObjectArray
 from vision_msgs.msg import Detection2DArray
 
-from perception_maskrcnn.ros_conversions import box_to_bbox, make_detection
-
-STATE_CODES = {'tentative': TrackedObject.STATE_TENTATIVE,
-               'confirmed': TrackedObject.STATE_CONFIRMED,
-               'lost': TrackedObject.STATE_LOST}
+from perception_deepsort.deep_sort import confirmed_tracks
+from perception_ros_glue.ros_conversions import box_to_bbox, make_detection
 
 
 def matched_mask(track, masks_msg) -> InstanceMask | None:
@@ -27,7 +24,7 @@ def track_to_msg(track, class_names, masks_msg=None) -> TrackedObject:
     obj.score = float(track.score)
     obj.bbox = box_to_bbox(track.box)
     obj.velocity_x, obj.velocity_y = (float(v) for v in track.velocity)
-    obj.state = STATE_CODES[track.state]
+    obj.state = int(track.state)  # TrackState values are the message constants
     obj.age = int(track.age)
     obj.hits = int(track.hits)
     obj.time_since_update = float(track.time_since_update)
@@ -48,4 +45,4 @@ def confirmed_detections(tracks, header, class_names) -> Detection2DArray:
     """Confirmed tracks as a ``Detection2DArray`` whose ``id`` is the track id."""
     return Detection2DArray(header=header, detections=[
         make_detection(header, t.box, class_names[t.class_id], t.score, str(t.track_id))
-        for t in tracks if t.state == 'confirmed'])
+        for t in confirmed_tracks(tracks)])

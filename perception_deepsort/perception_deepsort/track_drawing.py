@@ -8,7 +8,8 @@ import collections
 
 import numpy as np
 
-from perception_maskrcnn.visualization import color_for, draw_instances
+from perception_deepsort.deep_sort import confirmed_tracks
+from perception_ros_glue.visualization import color_for, draw_instances
 
 
 class TrackDrawer:
@@ -35,7 +36,7 @@ class TrackDrawer:
 
     def draw(self, image: np.ndarray, tracks, dets) -> np.ndarray:
         """Annotated copy of `image` with the confirmed `tracks` (masks from their detections)."""
-        shown = [t for t in tracks if t.state == 'confirmed']
+        shown = confirmed_tracks(tracks)
         masks, origins = [], []
         for t in shown:
             has_mask = dets.masks is not None and t.detection_index >= 0

@@ -22,7 +22,7 @@ import numpy as np
 from .config import TrackerConfig
 from .detection import DetectionBatch, xyah_to_xyxy
 from .iou_matching import fit_mask_to_box, iou, mask_iou
-from .kalman_filter import KalmanFilter, squared_mahalanobis
+from .kalman_filter import Innovation, KalmanFilter, squared_mahalanobis
 from .linear_assignment import min_cost_matching, sparse_matching_cascade
 from .camera_motion import warp_states
 from .appearance_weight import appearance_weight, weighted_cost
@@ -84,7 +84,7 @@ class Tracker:
             self._initiate(detections.subset(unmatched_cols), now)
         self._delete_expired(now)
 
-    def _associate(self, dets: DetectionBatch, innovation):
+    def _associate(self, dets: DetectionBatch, innovation: Innovation):
         """IoU-first matching of confirmed, then of tentative tracks (matched and unmatched)."""
         t, cfg = self.tracks, self.config
         confirmed = np.flatnonzero(self._associable())
@@ -116,7 +116,7 @@ class Tracker:
         distance[r, c] = cost
         return distance
 
-    def _associate_paper(self, dets: DetectionBatch, innovation):
+    def _associate_paper(self, dets: DetectionBatch, innovation: Innovation):
         """Cascade then IoU matching; returns matched rows/cols and the unmatched of each."""
         t, cfg = self.tracks, self.config
         confirmed = np.flatnonzero(self._associable())
@@ -143,7 +143,7 @@ class Tracker:
             confirmed &= t.frames_since_update <= self.config.max_age + 1
         return confirmed
 
-    def _cascade_pairs(self, rows: np.ndarray, dets: DetectionBatch, innovation):
+    def _cascade_pairs(self, rows: np.ndarray, dets: DetectionBatch, innovation: Innovation):
         """Cascade costs of the gated pairs and their acceptance threshold.
 
         Returns (r, c, cost, max_distance): pair i is track rows[r[i]] with detection c[i];
@@ -154,7 +154,7 @@ class Tracker:
         if len(rows) == len(self.tracks):
             innovation_rows = innovation  # rows are then all tracks in order: no copies
         else:
-            innovation_rows = _rows_of(innovation, rows)
+            innovation_rows = innovation.rows(rows)
         mahalanobis = squared_mahalanobis(*innovation_rows, dets.xyah)
         gate = mahalanobis <= cfg.gating_threshold
         if cfg.class_aware:
@@ -213,12 +213,12 @@ class Tracker:
             return np.ones((len(rows), len(class_ids)), dtype=bool)
         return self.tracks.class_ids[rows, None] == class_ids[None, :]
 
-    def _correct(self, rows: np.ndarray, dets: DetectionBatch, now: float, innovation,
-                 store_features: bool) -> None:
+    def _correct(self, rows: np.ndarray, dets: DetectionBatch, now: float,
+                 innovation: Innovation, store_features: bool) -> None:
         """Kalman-update matched tracks with their detections and record the hit."""
         t = self.tracks
         t.means[rows], t.covs[rows] = self.kf.update(t.means[rows], t.covs[rows], dets.xyah,
-                                                     _rows_of(innovation, rows))
+                                                     innovation.rows(rows))
         t.mark_hit(rows, dets.scores, dets.class_ids, now, dets.indices, self.config.n_init)
         if store_features and dets.features is not None:
             t.gallery.append(rows, dets.features)
@@ -226,7 +226,7 @@ class Tracker:
             for row, mask, origin in zip(rows, dets.masks, dets.mask_origins):
                 t.masks[row], t.mask_origins[row] = mask, origin
 
-    def _relink(self, matched: np.ndarray, innovation) -> None:
+    def _relink(self, matched: np.ndarray, innovation: Innovation) -> None:
         """Give tracks confirmed this frame the id of a lost track they continue (relink.py)."""
         t, cfg = self.tracks, self.config
         # Promoted this frame: confirmed with exactly n_init hits, all consecutive.
@@ -269,6 +269,3 @@ class Tracker:
             self.tracks.keep(~dead)
 
 
-def _rows_of(innovation: tuple[np.ndarray, np.ndarray], rows: np.ndarray):
-    """The projected means and inverse innovation covariances of some tracks."""
-    return innovation[0][rows], innovation[1][rows]

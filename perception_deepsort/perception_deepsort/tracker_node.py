@@ -25,16 +25,16 @@ from sensor_msgs.msg import Image
 from vision_msgs.msg import Detection2DArray
 
 from perception_deepsort.config import TrackerConfig
-from perception_deepsort.pipeline import DeepSort
+from perception_deepsort.deep_sort import DeepSort, build_embedder
 from perception_deepsort.stamp_sync import StampSync
 from perception_deepsort.track_drawing import TrackDrawer
 from perception_deepsort.track_conversions import confirmed_detections, tracks_to_msg
-from perception_maskrcnn.frame_timing import FrameTiming
-from perception_maskrcnn.image_conversion import (ImageConversionError, array_to_image,
+from perception_ros_glue.frame_timing import FrameTiming
+from perception_ros_glue.image_conversion import (ImageConversionError, array_to_image,
                                                   image_from_cdr, image_to_rgb)
-from perception_maskrcnn.node_main import run_node
-from perception_maskrcnn.node_params import OUTPUT_QOS, ParamSpec, declare_parameters, input_qos
-from perception_maskrcnn.ros_conversions import msgs_to_detections, stamp_to_ns
+from perception_ros_glue.node_main import run_node
+from perception_ros_glue.node_params import OUTPUT_QOS, ParamSpec, declare_parameters, input_qos
+from perception_ros_glue.ros_conversions import msgs_to_detections, stamp_to_ns
 
 NODE_NAME = 'tracker_node'
 WARN_PERIOD_S = 5.0  # rclpy throttles per call site: each kind of warning at most this often
@@ -62,15 +62,6 @@ def tracker_parameters() -> tuple[ParamSpec, ...]:
     return config + NODE_PARAMETERS
 
 
-def build_embedder(config: TrackerConfig):
-    """The appearance embedder, built at start so that missing weights stop the node at once."""
-    if not config.use_appearance or config.embedder == 'none':
-        return None
-    from perception_deepsort.reid.embedders import create_embedder  # torch only when needed
-    return create_embedder(config.embedder, weights=config.embedder_weights or None,
-                           device=config.device)
-
-
 class DecodedImage(typing.NamedTuple):
     """An image as its callback left it: pixels, or why not; its camera-motion frame."""
 
@@ -88,6 +79,7 @@ class TrackerNode(Node):
         config_names = {f.name for f in dataclasses.fields(TrackerConfig)}
         self.config = TrackerConfig(**{k: v for k, v in params.items() if k in config_names})
         self.params = {k: v for k, v in params.items() if k not in config_names}
+        # Built now, not on the first frame: missing weights stop the node at once.
         self.tracker = DeepSort(self.config, build_embedder(self.config))
         self.get_logger().info(
             f'tracker: embedder={self.config.embedder if self.tracker.embedder else "none"} '
@@ -229,7 +221,7 @@ class TrackerNode(Node):
                                       '(bag looped or clock reset): resetting the tracker')
         return True
 
-    def _decode_image(self, decoded: DecodedImage | None):
+    def _paired_image(self, decoded: DecodedImage | None):
         """``(RGB pixels, MotionFrame)`` of the paired image (decoded by _on_image); Nones
         (counted) when missing or malformed."""
         if decoded is None:
@@ -263,7 +255,7 @@ class TrackerNode(Node):
         if not self._check_stamp(stamp):
             return
         dets, masks_msg = self._decode_detections(det_msg, masks_msg)
-        image, motion = self._decode_image(image)
+        image, motion = self._paired_image(image)
         timing.lap('decode')
         image_size = None
         if image is None and masks_msg is not None and masks_msg.image_width:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from perception_deepsort.mot import io, reid_crops, synthetic
-from perception_deepsort.reid.market1501 import load_dataset, parse_market_name
+from perception_deepsort.training.market1501 import load_dataset, parse_market_name
 
 
 @pytest.fixture(scope='module')

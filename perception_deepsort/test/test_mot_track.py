@@ -74,7 +74,7 @@ def test_folder_of_sequences_and_user_errors(seq_root, tmp_path):
 
 def test_trained_reid_profile_with_a_descriptor_trained_on_other_sequences(seq_root, tmp_path):
     from perception_deepsort.mot import reid_crops
-    from perception_deepsort.reid import train
+    from perception_deepsort.training import train
 
     other = tmp_path / 'other'
     synthetic.write_sequence(str(other / 'train'), synthetic.SceneConfig(

@@ -4,11 +4,11 @@ from perception_msgs.msg import TrackedObject
 from std_msgs.msg import Header
 
 from perception_deepsort.config import TrackerConfig
-from perception_deepsort.pipeline import DeepSort
+from perception_deepsort.deep_sort import DeepSort, TrackState
 from perception_deepsort.track_conversions import confirmed_detections, tracks_to_msg
-from perception_maskrcnn.detections import Detections, crop_mask
-from perception_maskrcnn.ros_conversions import bbox_to_box, detections_to_msgs
-from perception_maskrcnn.ros_testing import stamp
+from perception_ros_glue.detections import Detections, crop_mask
+from perception_ros_glue.ros_conversions import bbox_to_box, detections_to_msgs
+from perception_ros_glue.ros_testing import stamp
 
 NAMES = ['person', 'car']
 
@@ -50,7 +50,13 @@ def test_only_confirmed_tracks_become_detections():
     tracker = DeepSort(TrackerConfig(n_init=3, embedder='none', camera_motion=False))
     dets = frame(0)
     tracks = tracker.update(dets.boxes, dets.scores, dets.class_ids, 1.0)
-    assert {t.state for t in tracks} == {'tentative'}
+    assert {t.state for t in tracks} == {TrackState.TENTATIVE}
     assert confirmed_detections(tracks, Header(), NAMES).detections == []
     msg = tracks_to_msg(tracks, Header(), NAMES)
     assert {o.state for o in msg.objects} == {TrackedObject.STATE_TENTATIVE}
+
+
+def test_track_states_are_the_message_constants():
+    assert {s.name: int(s) for s in TrackState} == {
+        name[len('STATE_'):]: getattr(TrackedObject, name)
+        for name in dir(TrackedObject) if name.startswith('STATE_')}

@@ -3,7 +3,7 @@ import dataclasses
 
 from perception_deepsort.config import TrackerConfig
 from perception_deepsort.tracker_node import tracker_parameters
-from perception_maskrcnn.ros_testing import declared_parameters
+from perception_ros_glue.ros_testing import declared_parameters
 
 
 def test_tracker_declares_every_config_field_with_its_doc(tmp_path):

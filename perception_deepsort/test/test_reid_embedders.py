@@ -6,7 +6,7 @@ import torch
 
 from perception_deepsort.reid.embedders import EMBEDDER_NAMES, create_embedder
 from perception_deepsort.reid.mobilenet import load_mobilenet_v2, shipped_weights_path, translate_key
-from perception_deepsort.reid.synthetic_market import camera_conditions, identity_appearance, render_person
+from perception_deepsort.training.synthetic_market import camera_conditions, identity_appearance, render_person
 
 EMBEDDERS = ('histogram', 'mobilenetv2')
 
@@ -156,7 +156,7 @@ def test_auto_and_unknown_names():
 
 
 def test_bad_device_is_a_clear_error():
-    with pytest.raises(ValueError, match="invalid device 'gpu0'"):
+    with pytest.raises(ValueError, match="unknown device 'gpu0'"):
         create_embedder('mobilenetv2', device='gpu0')
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match='CUDA is not available'):

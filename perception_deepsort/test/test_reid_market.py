@@ -6,8 +6,8 @@ import sys
 import numpy as np
 import pytest
 
-from perception_deepsort.reid.market1501 import DatasetError, load_dataset, parse_market_name
-from perception_deepsort.reid.metrics import evaluate_ranking
+from perception_deepsort.training.market1501 import DatasetError, load_dataset, parse_market_name
+from perception_deepsort.training.metrics import evaluate_ranking
 
 
 def touch(folder, *names):
@@ -84,7 +84,7 @@ def test_ranking_map_with_several_matches_and_no_match():
 
 def test_make_market_cli(tmp_path):
     out = tmp_path / 'market'
-    run = subprocess.run([sys.executable, '-m', 'perception_deepsort.reid.synthetic_market', '--out', str(out),
+    run = subprocess.run([sys.executable, '-m', 'perception_deepsort.training.synthetic_market', '--out', str(out),
                           '--ids', '6', '--cameras', '2', '--images-per-camera', '2', '--distractors', '2'],
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
@@ -95,6 +95,6 @@ def test_make_market_cli(tmp_path):
     # Every query has a cross-camera match in the gallery.
     for query in dataset.query:
         assert any(g.pid == query.pid and g.camid != query.camid for g in dataset.gallery)
-    bad = subprocess.run([sys.executable, '-m', 'perception_deepsort.reid.synthetic_market', '--out', str(out),
+    bad = subprocess.run([sys.executable, '-m', 'perception_deepsort.training.synthetic_market', '--out', str(out),
                           '--ids', '2'], capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and 'at least 4 identities' in bad.stderr and 'Traceback' not in bad.stderr

@@ -6,12 +6,12 @@ import pytest
 
 from perception_deepsort.reid.checkpoints import build_training_model, default_config, load_checkpoint, save_checkpoint
 from perception_deepsort.reid.embedders import create_embedder
-from perception_deepsort.reid.evaluate import evaluate_embedder
-from perception_deepsort.reid.evaluate import main as eval_main
-from perception_deepsort.reid.market1501 import load_dataset
-from perception_deepsort.reid.synthetic_market import make_market
-from perception_deepsort.reid.train import main as train_main
-from perception_deepsort.reid.train import train
+from perception_deepsort.training.evaluate import evaluate_embedder
+from perception_deepsort.training.evaluate import main as eval_main
+from perception_deepsort.training.market1501 import load_dataset
+from perception_deepsort.training.synthetic_market import make_market
+from perception_deepsort.training.train import main as train_main
+from perception_deepsort.training.train import train
 
 EPOCHS = 3
 # Small images keep this fast; evaluation only after the last epoch.

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from perception_deepsort.kalman_filter import Innovation
 from perception_deepsort.nn_matching import FeatureGallery
 from perception_deepsort.relink import relink_pairs
 
@@ -17,7 +18,7 @@ def test_relink_margin_refuses_an_ambiguous_relink():
     new_look /= np.linalg.norm(new_look)
     gallery.append(np.arange(3), np.vstack([A, B, new_look[0]]).astype(np.float32))
     projected = np.array([[100.0, 200.0, 0.4, 100.0]] * 3)
-    innovation = (projected, np.repeat(np.eye(4)[None] / 25.0, 3, axis=0))
+    innovation = Innovation(projected, np.repeat(np.eye(4)[None] / 25.0, 3, axis=0))
     lost, new, same_class = np.array([0, 1]), np.array([2]), np.ones((2, 1), dtype=bool)
     args = (gallery, innovation, lost, new, projected[new], new_look, same_class, 0.4)
     assert relink_pairs(*args, margin=0.0)[0].tolist() == [0]

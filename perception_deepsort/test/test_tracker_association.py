@@ -4,7 +4,7 @@ import numpy as np
 
 from perception_deepsort.config import TrackerConfig
 from perception_deepsort.linear_assignment import matching_cascade, min_cost_matching
-from perception_deepsort.pipeline import DeepSort
+from perception_deepsort.deep_sort import DeepSort, TrackState
 
 FPS = 30.0
 
@@ -171,7 +171,7 @@ def test_class_aware_association_never_mixes_classes():
 
 def test_low_score_detection_keeps_track_alive():
     look = unit_vectors(1)[0]
-    for second_pass, expect_state in ((True, 'confirmed'), (False, 'lost')):
+    for second_pass, expect_state in ((True, TrackState.CONFIRMED), (False, TrackState.LOST)):
         tracker = DeepSort(config(low_score_pass=second_pass))
         for f in range(5):
             ids = step(tracker, f, [box(100 + 3 * f, 100)], [look])

@@ -7,7 +7,7 @@ import numpy as np
 from perception_deepsort.camera_motion import CameraMotionEstimator, warp_states
 from perception_deepsort.config import TrackerConfig
 from perception_deepsort.kalman_filter import KalmanFilter
-from perception_deepsort.pipeline import DeepSort
+from perception_deepsort.deep_sort import DeepSort
 
 WIDTH, HEIGHT = 640, 480
 

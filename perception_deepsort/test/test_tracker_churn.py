@@ -3,7 +3,7 @@
 import numpy as np
 
 from perception_deepsort.config import TrackerConfig
-from perception_deepsort.pipeline import DeepSort
+from perception_deepsort.deep_sort import DeepSort
 
 FRAMES = 10_000
 MAX_AGE = 30

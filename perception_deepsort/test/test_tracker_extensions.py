@@ -5,7 +5,7 @@ import pytest
 
 from perception_deepsort.config import TrackerConfig
 from perception_deepsort.nn_matching import FeatureGallery, normalize
-from perception_deepsort.pipeline import DeepSort
+from perception_deepsort.deep_sort import DeepSort
 
 FPS = 30.0
 

@@ -11,7 +11,7 @@ from deep_sort_realtime.deep_sort.detection import Detection
 from deep_sort_realtime.deep_sort.tracker import Tracker
 
 from perception_deepsort.config import TrackerConfig
-from perception_deepsort.pipeline import DeepSort
+from perception_deepsort.deep_sort import DeepSort, TrackState
 
 FRAMES = 150
 BUDGET = 1000
@@ -48,7 +48,7 @@ def test_paper_settings_match_the_reference_implementation():
                           for b, e in zip(boxes, embeddings)])
         # deep-sort-realtime keeps boxes in float32: compare to a hundredth of a pixel.
         ours_tracks = sorted((tuple(o.box), o.track_id) for o in outputs
-                             if o.state == 'confirmed')
+                             if o.state == TrackState.CONFIRMED)
         reference_tracks = sorted((tuple(t.to_ltrb()), t.track_id) for t in reference.tracks
                                   if t.is_confirmed() and t.time_since_update == 0)
         assert len(ours_tracks) == len(reference_tracks), frame

@@ -4,7 +4,7 @@ import numpy as np
 
 from perception_deepsort.config import TrackerConfig
 from perception_deepsort.nn_matching import normalize
-from perception_deepsort.pipeline import DeepSort
+from perception_deepsort.deep_sort import DeepSort, TrackState
 
 FPS = 30.0
 
@@ -32,7 +32,7 @@ def ids_before_and_after_occlusion(config, comes_back_looking_alike=True, hidden
         boxes = np.array([box(x, 200)]) if visible else np.zeros((0, 4))
         outputs = tracker.update(boxes, np.full(len(boxes), 0.9), np.zeros(len(boxes), int),
                                  timestamp=frame / FPS, embeddings=noisy[:len(boxes)])
-        ids = {o.track_id for o in outputs if o.state == 'confirmed' and o.detection_index >= 0}
+        ids = {o.track_id for o in outputs if o.state == TrackState.CONFIRMED and o.detection_index >= 0}
         (after if came_back else before).update(ids)
     return before, ids
 
@@ -66,7 +66,7 @@ def test_tracks_kept_for_relinking_do_not_enter_the_cascade():
         tracker.update(empty, np.zeros(0), np.zeros(0, int), timestamp=frame / FPS)
     outputs = tracker.update(np.array([box(100, 200)]), np.array([0.9]), np.zeros(1, int),
                              timestamp=(on.max_age + 8) / FPS, embeddings=feature)
-    assert [o.state for o in outputs] == ['tentative']  # the kept track is not reported
+    assert [o.state for o in outputs] == [TrackState.TENTATIVE]  # the kept track is not reported
     assert len(tracker.tracker.tracks) == 2
 
 
@@ -78,5 +78,5 @@ def test_tracks_kept_only_for_relinking_are_not_reported():
                        timestamp=frame / FPS, embeddings=normalize(np.ones((1, 8))))
     states = [[o.state for o in tracker.update(np.zeros((0, 4)), [], [], timestamp=(5 + k) / FPS)]
               for k in range(5)]
-    assert states == [['lost'], ['lost'], ['lost'], [], []]  # as without relinking
+    assert states == [[TrackState.LOST], [TrackState.LOST], [TrackState.LOST], [], []]  # as without relinking
     assert len(tracker.tracker.tracks) == 1  # still kept for relinking

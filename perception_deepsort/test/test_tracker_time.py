@@ -5,7 +5,7 @@ import logging
 import numpy as np
 
 from perception_deepsort.config import TrackerConfig
-from perception_deepsort.pipeline import DeepSort
+from perception_deepsort.deep_sort import DeepSort, TrackState
 
 FPS = 30.0
 LOOK = np.random.default_rng(0).normal(size=(1, 128))
@@ -56,7 +56,7 @@ def test_time_going_backwards_resets_and_never_reuses_ids(caplog):
     assert 'backwards' in caplog.text
     assert tracker.stats['resets'] == 1
     assert len(outputs) == 1 and outputs[0].track_id > first[0]
-    assert outputs[0].state == 'tentative' and outputs[0].hits == 1
+    assert outputs[0].state == TrackState.TENTATIVE and outputs[0].hits == 1
 
 
 def test_explicit_reset_can_restart_ids():
@@ -90,4 +90,4 @@ def test_max_age_in_frames_deletes_lost_tracks():
     run(tracker, range(5))
     states = [[o.state for o in tracker.update(np.zeros((0, 4)), [], [], timestamp=(5 + k) / FPS)]
               for k in range(4)]
-    assert states == [['lost'], ['lost'], ['lost'], []]
+    assert states == [[TrackState.LOST], [TrackState.LOST], [TrackState.LOST], []]

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from perception_deepsort.config import TrackerConfig
-from perception_deepsort.pipeline import DeepSort
+from perception_deepsort.deep_sort import DeepSort
 
 GOOD = [100.0, 100.0, 140.0, 180.0]
 

@@ -24,16 +24,16 @@ from perception_msgs.msg import InstanceMaskArray
 from vision_msgs.msg import Detection2DArray
 
 from perception_maskrcnn.backends import choose_backend, create_detector
-from perception_maskrcnn.frame_queue import LatestFrames
-from perception_maskrcnn.frame_timing import FrameTiming
-from perception_maskrcnn.image_conversion import (ImageConversionError, array_to_image,
+from perception_ros_glue.frame_queue import LatestFrames
+from perception_ros_glue.frame_timing import FrameTiming
+from perception_ros_glue.image_conversion import (ImageConversionError, array_to_image,
                                                   compressed_from_cdr, compressed_to_rgb,
                                                   image_from_cdr, image_to_rgb)
-from perception_maskrcnn.node_main import run_node
-from perception_maskrcnn.node_params import (OUTPUT_QOS, ParamSpec, check_choice,
+from perception_ros_glue.node_main import run_node
+from perception_ros_glue.node_params import (OUTPUT_QOS, ParamSpec, check_choice,
                                              declare_parameters, input_qos)
-from perception_maskrcnn.ros_conversions import detections_to_msgs, stamp_to_ns
-from perception_maskrcnn.visualization import color_for, draw_instances
+from perception_ros_glue.ros_conversions import detections_to_msgs, stamp_to_ns
+from perception_ros_glue.visualization import color_for, draw_instances
 
 NODE_NAME = 'detector_node'
 WARN_PERIOD_S = 5.0

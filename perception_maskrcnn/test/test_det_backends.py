@@ -14,7 +14,7 @@ from torchvision.ops.misc import FrozenBatchNorm2d
 from perception_maskrcnn.backends import WeightsError, create_detector
 from perception_maskrcnn.backends.maskrcnn import COCO_CLASS_NAMES
 from perception_maskrcnn.backends.maskrcnn_lite import DEFAULT_LITE, build_lite
-from perception_maskrcnn.detections import paste_mask
+from perception_ros_glue.detections import paste_mask
 
 SMALL = dict(min_size=128, max_size=160)
 

@@ -51,7 +51,9 @@ def test_trained_model_beats_untrained_by_far(synthetic_maskrcnn, tmp_path):
     # Same architecture and config, weights as initialised: what training has to beat.
     checkpoint = torch.load(synthetic_maskrcnn.checkpoint, weights_only=True)
     torch.manual_seed(0)
+    # Saved under the key older checkpoints used ('model'): those still load.
     checkpoint['model'] = build_from_config(checkpoint['config']).state_dict()
+    del checkpoint['state_dict']
     untrained_path = tmp_path / 'untrained.pt'
     torch.save(checkpoint, untrained_path)
     untrained = evaluate.evaluate_detector(

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from perception_maskrcnn.backends import WeightsError, create_detector
-from perception_maskrcnn.detections import paste_mask
+from perception_ros_glue.detections import paste_mask
 
 
 @pytest.fixture(scope='module')

@@ -12,9 +12,9 @@ from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import Header
 from vision_msgs.msg import Detection2DArray
 
-from perception_maskrcnn.image_conversion import array_to_image
-from perception_maskrcnn.node_params import OUTPUT_QOS
-from perception_maskrcnn.ros_testing import (NodeProcess, close_test_node, make_test_node,
+from perception_ros_glue.image_conversion import array_to_image
+from perception_ros_glue.node_params import OUTPUT_QOS
+from perception_ros_glue.ros_testing import (NodeProcess, close_test_node, make_test_node,
                                              spin_until, stamp, wait_for_peers)
 
 DISCOVERY_S = 90.0  # node start-up imports torch: slow on a busy 2-core machine

@@ -2,7 +2,7 @@
 import pytest
 
 from perception_maskrcnn.detector_node import PARAMETERS
-from perception_maskrcnn.ros_testing import declared_parameters
+from perception_ros_glue.ros_testing import declared_parameters
 
 
 def declared(tmp_path, node_name, text, specs):

@@ -1,4 +1,4 @@
-"""Read and write MOTChallenge sequence folders (rows and box conversion: perception_maskrcnn.mot_rows).
+"""Read and write MOTChallenge sequence folders (rows and box conversion: perception_ros_glue.mot_rows).
 
 Layout: ``SEQ/seqinfo.ini``, ``SEQ/img1/000001.jpg ...``, ``SEQ/det/det.txt``
 (``frame,-1,x,y,w,h,score,...``), ``SEQ/gt/gt.txt``
@@ -11,11 +11,11 @@ import os
 from dataclasses import dataclass
 from typing import Dict, Iterator, List, Optional, Tuple
 
-import cv2
 import numpy as np
 
+from perception_ros_glue.image_files import read_rgb
 # Row writing and box conversion sit below both packages (perception-detect writes det files too).
-from perception_maskrcnn.mot_rows import (write_detections, write_results, write_rows,  # noqa: F401
+from perception_ros_glue.mot_rows import (write_detections, write_results, write_rows,  # noqa: F401
                                           xywh_to_xyxy, xyxy_to_xywh)
 
 
@@ -154,10 +154,10 @@ def frame_path(seq_dir: str, info: SeqInfo, frame: int) -> str:
 def read_frame(seq_dir: str, info: SeqInfo, frame: int) -> np.ndarray:
     """Load frame ``frame`` (1-based) as an HxWx3 uint8 RGB array."""
     path = frame_path(seq_dir, info, frame)
-    image = cv2.imread(path, cv2.IMREAD_COLOR)
+    image = read_rgb(path)
     if image is None:
         raise MotFormatError(f'{path}: missing or unreadable image (expected {info.im_dir}/NNNNNN{info.im_ext})')
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    return image
 
 
 def iter_frames(seq_dir: str, info: Optional[SeqInfo] = None) -> Iterator[Tuple[int, np.ndarray]]:

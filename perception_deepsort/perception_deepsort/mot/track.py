@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 from perception_deepsort.config import TrackerConfig
 from perception_deepsort.mot import io
-from perception_deepsort.pipeline import DeepSort
+from perception_deepsort.deep_sort import DeepSort, build_embedder, confirmed_tracks
 
 
 def _prefetched_frames(seq_dir: str, info: io.SeqInfo, wanted: bool) -> Iterator[Optional[np.ndarray]]:
@@ -52,12 +52,11 @@ def track_sequence(seq_dir: str, out_path: str, config: TrackerConfig, embedder=
                                                unit='frame', disable=not progress, leave=False)):
         outputs = tracker.update(dets.boxes, dets.scores, dets.class_ids,
                                  timestamp=index / info.frame_rate, image=image)
-        for track in outputs:
-            if track.state == 'confirmed' and track.detection_index >= 0:
-                frames.append(index + 1)
-                ids.append(track.track_id)
-                boxes.append(track.box)
-                scores.append(track.score)
+        for track in confirmed_tracks(outputs):
+            frames.append(index + 1)
+            ids.append(track.track_id)
+            boxes.append(track.box)
+            scores.append(track.score)
     io.write_results(out_path, frames, ids, np.array(boxes, dtype=np.float64).reshape(-1, 4), scores)
     return info.length
 
@@ -84,14 +83,6 @@ def load_config(path: Optional[str], embedder: Optional[str], weights: Optional[
     if embedder:
         config = dataclasses.replace(config, embedder=embedder)
     return dataclasses.replace(config, embedder_weights=weights) if weights else config
-
-
-def build_embedder(config: TrackerConfig):
-    """The configured embedder, or None for motion-only tracking (so torch is not even imported)."""
-    if config.embedder == 'none' or not config.use_appearance:
-        return None
-    from perception_deepsort.reid.embedders import create_embedder
-    return create_embedder(config.embedder, weights=config.embedder_weights or None, device=config.device)
 
 
 def main(argv=None) -> int:

@@ -1,4 +1,4 @@
-"""Appearance descriptors (re-ID) for DeepSORT: networks, embedders, training and evaluation.
+"""Appearance descriptors (re-ID) for DeepSORT at run time: networks, embedders, checkpoints.
 
 Importing this package does not import torch; only the network embedders and tools do.
 """

@@ -31,6 +31,8 @@ import logging
 import cv2
 import numpy as np
 
+from perception_deepsort.nn_matching import normalize
+from perception_ros_glue.devices import device_name
 from perception_deepsort.reid.checkpoints import IMAGENET_MEAN, IMAGENET_STD, ReidWeightsError
 from perception_deepsort.reid.crops import crop_and_resize, resize_crops
 
@@ -43,25 +45,11 @@ MOBILENET_BLOCKS = 17
 logger = logging.getLogger(__name__)
 
 
-def l2_normalize(features):
-    """Scale rows to unit length; all-zero rows stay zero instead of becoming NaN."""
-    norms = np.linalg.norm(features, axis=1, keepdims=True)
-    return (features / np.maximum(norms, 1e-12)).astype(np.float32)
-
-
 def resolve_device(device='auto'):
     """Return a torch.device for 'auto' | 'cpu' | 'cuda' | 'cuda:N' ('auto' = CUDA if available)."""
     import torch
 
-    if device in (None, 'auto'):
-        return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
-    try:
-        device = torch.device(device)
-    except RuntimeError as exc:
-        raise ValueError(f'invalid device {device!r}: expected auto, cpu, cuda or cuda:N') from exc
-    if device.type == 'cuda' and not torch.cuda.is_available():
-        raise ValueError(f'device {device} requested but CUDA is not available')
-    return device
+    return torch.device(device_name(device, torch.cuda.device_count()))
 
 
 def fold_batch_norm(model):
@@ -111,7 +99,7 @@ class Embedder:
         features = np.zeros((len(crops), self.dim), dtype=np.float32)
         if valid.any():
             features[valid] = self._embed_batch(crops[valid])
-        return l2_normalize(features)
+        return normalize(features)  # float32 in, float32 out
 
     def _embed_batch(self, crops):
         """Return (N, dim) features for (N, H, W, 3) uint8 crops of the input size."""

@@ -5,7 +5,7 @@ import abc
 
 import numpy as np
 
-from ..detections import Detections
+from perception_ros_glue.detections import Detections
 
 
 class Detector(abc.ABC):

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from torchvision.ops import nms
 
-from ..detections import Detections
+from perception_ros_glue.detections import Detections
 from .base import Detector, check_image, keep_index, resolve_class_ids
 
 LOG = logging.getLogger(__name__)

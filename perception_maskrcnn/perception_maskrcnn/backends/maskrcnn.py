@@ -11,11 +11,12 @@ from torchvision.models.detection.anchor_utils import AnchorGenerator
 from torchvision.models.detection import (MaskRCNN_ResNet50_FPN_V2_Weights, MaskRCNN_ResNet50_FPN_Weights,
                                           maskrcnn_resnet50_fpn, maskrcnn_resnet50_fpn_v2)
 
-from ..detections import Detections, mask_window
+from perception_ros_glue.detections import Detections, mask_window
 from .base import Detector, check_image, keep_index, resolve_class_ids
 from .device import resolve_device, synchronize
 from .maskrcnn_lite import ARCH as LITE_ARCH, build_lite
-from .weights import WeightsError, existing_file, hub_file, load_torch_file, state_dict_of
+from .weights import (WeightsError, checkpoint_weights_key, existing_file, hub_file, load_torch_file,
+                      state_dict_of)
 
 LOG = logging.getLogger(__name__)
 
@@ -87,7 +88,7 @@ def load_weights(backend: str, weights, allow_random_init: bool):
     path = existing_file(weights, expected)
     loaded = load_torch_file(path, expected)
     state = state_dict_of(loaded, path)
-    config = loaded.get('config', {}) if 'model' in loaded else {}
+    config = loaded.get('config', {}) if checkpoint_weights_key(loaded) else {}
     if config:
         # The lite model has v1-style heads: the maskrcnn backend runs it.
         if config.get('arch') != arch and not (backend == 'maskrcnn' and config.get('arch') == LITE_ARCH):

@@ -2,7 +2,8 @@
 
 Formats understood:
 - torchvision state dicts (``*.pth`` as downloaded into ``~/.cache/torch/hub/checkpoints``),
-- checkpoints of ``perception-train-maskrcnn`` (``{'model': state_dict, 'config': {...}}``),
+- checkpoints of ``perception-train-maskrcnn`` (``{'state_dict': ..., 'config': {...}}``, the
+  re-ID checkpoints' layout; ``'model'`` instead of ``'state_dict'`` in older ones),
 - ultralytics checkpoints (``*.pt``). These are Python pickles that ultralytics loads with
   ``weights_only=False``: loading one can run arbitrary code, so give only files you trust.
 Torch files are opened with ``torch.load(..., weights_only=True)``.
@@ -99,10 +100,22 @@ def load_torch_file(path: Path, expected: str):
                            f'truncated (expected {expected}): {error}') from error
 
 
+#: Where a training checkpoint keeps its weights: 'state_dict', or 'model' in older ones.
+CHECKPOINT_KEYS = ('state_dict', 'model')
+
+
+def checkpoint_weights_key(obj) -> str | None:
+    """The key of the weights when ``obj`` is a training checkpoint; None for anything else."""
+    if isinstance(obj, dict):
+        return next((k for k in CHECKPOINT_KEYS if isinstance(obj.get(k), dict)), None)
+    return None
+
+
 def state_dict_of(obj, path: Path) -> dict:
     """The model state dict inside a loaded file (plain state dict or training checkpoint)."""
-    if isinstance(obj, dict) and isinstance(obj.get('model'), dict):
-        obj = obj['model']
+    key = checkpoint_weights_key(obj)
+    if key is not None:
+        obj = obj[key]
     if not isinstance(obj, dict) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
         raise WeightsError(f'{path}: not a state dict of tensors nor a training checkpoint')
     return obj

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..detections import Detections, mask_window
+from perception_ros_glue.detections import Detections, mask_window
 from .base import Detector, check_image, keep_index, resolve_class_ids
 from .device import resolve_device
 from .weights import WeightsError, existing_file, is_ultralytics_file, local_weight_dirs

@@ -17,8 +17,9 @@ import numpy as np
 from tqdm import tqdm
 
 from ..backends import BACKENDS, WeightsError, create_detector
-from ..mot_rows import write_detections
-from ..visualization import color_for, draw_instances
+from perception_ros_glue.image_files import read_rgb
+from perception_ros_glue.mot_rows import write_detections
+from perception_ros_glue.visualization import color_for, draw_instances
 
 IMAGE_SUFFIXES = {'.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff'}
 
@@ -36,10 +37,10 @@ def open_frames(source: Path):
 
         def images():
             for path in files:
-                image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+                image = read_rgb(path)
                 if image is None:
                     raise InputError(f'cannot read image {path}')
-                yield cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+                yield image
         return len(files), 10.0, images()
     if not source.is_file():
         raise InputError(f'input not found: {source} (expected a video file or an image folder)')

@@ -5,10 +5,11 @@ import contextlib
 import io
 from pathlib import Path
 
-import cv2
 import numpy as np
 import torch
 from pycocotools.coco import COCO
+
+from perception_ros_glue.image_files import read_rgb
 
 
 def load_coco(ann_file) -> COCO:
@@ -23,12 +24,12 @@ def load_coco(ann_file) -> COCO:
             raise ValueError(f'{ann_file}: not a readable COCO instances JSON ({error})') from error
 
 
-def read_rgb(path: Path) -> np.ndarray:
-    """An image file as HxWx3 uint8 RGB, with an error naming the file."""
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+def read_image(path: Path) -> np.ndarray:
+    """An image file of the dataset as HxWx3 uint8 RGB, with an error naming the file."""
+    image = read_rgb(path)
     if image is None:
         raise FileNotFoundError(f'cannot read image {path}')
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    return image
 
 
 class CocoInstances(torch.utils.data.Dataset):
@@ -50,7 +51,7 @@ class CocoInstances(torch.utils.data.Dataset):
 
     def image(self, index: int) -> np.ndarray:
         """The RGB image at ``index``."""
-        return read_rgb(self.root / self.coco.imgs[self.image_ids[index]]['file_name'])
+        return read_image(self.root / self.coco.imgs[self.image_ids[index]]['file_name'])
 
     def __getitem__(self, index: int):
         """``(image float CHW in [0,1], target dict)`` as torchvision detection models take them."""

@@ -19,8 +19,8 @@ from pycocotools.cocoeval import COCOeval
 from tqdm import tqdm
 
 from ..backends import WeightsError, create_detector
-from ..visualization import color_for, draw_instances
-from .dataset import load_coco, read_rgb
+from perception_ros_glue.visualization import color_for, draw_instances
+from .dataset import load_coco, read_image
 
 STAT_NAMES = ['AP', 'AP50', 'AP75', 'AP_small', 'AP_medium', 'AP_large',
               'AR1', 'AR10', 'AR100', 'AR_small', 'AR_medium', 'AR_large']
@@ -65,7 +65,7 @@ def evaluate_detector(detector, data_root, ann_file, sheet_path=None, sheet_coun
     category_of_name = {c['name']: c['id'] for c in coco.loadCats(coco.getCatIds())}
     results, tiles = [], []
     for image_id in tqdm(sorted(coco.imgs), desc='evaluating', unit='img'):
-        image = read_rgb(Path(data_root) / coco.imgs[image_id]['file_name'])
+        image = read_image(Path(data_root) / coco.imgs[image_id]['file_name'])
         detections = detector.detect(image)
         results += coco_results(detections, image_id, image.shape, category_of_name)
         if sheet_path and len(tiles) < sheet_count:

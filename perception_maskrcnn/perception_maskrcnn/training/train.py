@@ -22,7 +22,7 @@ from tqdm import tqdm
 from ..backends.device import resolve_device
 from ..backends.maskrcnn import ARCHITECTURES, build_from_config, load_weights
 from ..backends.maskrcnn_lite import ARCH as LITE_ARCH, DEFAULT_LITE
-from ..backends.weights import WeightsError, existing_file, load_torch_file
+from ..backends.weights import WeightsError, existing_file, load_torch_file, state_dict_of
 from .dataset import CocoInstances, collate
 from .plots import plot_losses
 
@@ -145,7 +145,7 @@ def train(args) -> Path:
     config['epochs'] = args.epochs
     model = build_model(config)
     if resume:
-        model.load_state_dict(resume['model'])
+        model.load_state_dict(state_dict_of(resume, args.resume))
     elif args.from_coco_weights:
         if args.lite:
             raise ValueError('--from-coco-weights needs the full model: drop --lite')
@@ -178,11 +178,11 @@ def train(args) -> Path:
         history.append({'epoch': epoch, 'train_loss': sum(train_losses.values()),
                         'val_loss': sum(val_losses.values()), 'train_components': train_losses,
                         'val_components': val_losses, 'lr': scheduler.get_last_lr()[0]})
-        checkpoint = {'model': model.state_dict(), 'config': config, 'epoch': epoch, 'history': history,
+        checkpoint = {'state_dict': model.state_dict(), 'config': config, 'epoch': epoch, 'history': history,
                       'optimizer': optimizer.state_dict(), 'scheduler': scheduler.state_dict()}
         torch.save(checkpoint, out / 'last.pt')
         if history[-1]['val_loss'] <= min(h['val_loss'] for h in history):
-            torch.save({'model': checkpoint['model'], 'config': config, 'epoch': epoch}, out / 'best.pt')
+            torch.save({'state_dict': checkpoint['state_dict'], 'config': config, 'epoch': epoch}, out / 'best.pt')
         (out / 'history.json').write_text(json.dumps(history, indent=1))
         plot_losses(history, out / 'loss_curves.png')
         tqdm.write(f'epoch {epoch}: train loss {history[-1]["train_loss"]:.3f}  '

@@ -18,7 +18,7 @@ from .camera_motion import CameraMotionEstimator, MotionFrame
 from .config import TrackerConfig
 from .detection import DetectionBatch, xyah_to_xyxy
 from .nn_matching import normalize
-from .track import TENTATIVE
+from .track import CONFIRMED, TENTATIVE, TrackState
 from .tracker import Tracker
 
 LOGGER = logging.getLogger(__name__)
@@ -27,8 +27,8 @@ LOGGER = logging.getLogger(__name__)
 STATS_KEYS = ('frames', 'detections', 'rejected_nonfinite', 'rejected_size', 'rejected_outside',
               'resets', 'camera_motion_failures')
 
-#: TrackOutput.state by code: 0 lost, 1 confirmed (matched this frame), 2 tentative.
-_STATE_NAMES = np.array(['lost', 'confirmed', 'tentative'], dtype=object)
+#: TrackState members indexed by their value.
+_STATES = np.array(list(TrackState), dtype=object)
 
 
 @dataclass(slots=True)
@@ -40,11 +40,26 @@ class TrackOutput:
     score: float  # score of the last matched detection
     box: np.ndarray  # (4,) x1, y1, x2, y2 of the filtered (or, when lost, predicted) state
     velocity: tuple[float, float]  # box-centre velocity in pixels per second
-    state: str  # 'tentative' | 'confirmed' | 'lost' (confirmed, not matched this frame)
+    state: TrackState  # LOST: confirmed, not matched this frame
     age: int  # frames since the track was created (1 on its first frame)
     hits: int  # frames with a matched detection
     time_since_update: float  # seconds since the last matched detection
     detection_index: int  # row of the matched input detection this frame, -1 if none
+
+
+def build_embedder(config: TrackerConfig):
+    """The configured appearance embedder; None for motion-only tracking (torch not imported)."""
+    if not config.use_appearance or config.embedder == 'none':
+        return None
+    from .reid.embedders import create_embedder  # torch only when a network embedder is used
+    return create_embedder(config.embedder, weights=config.embedder_weights or None,
+                           device=config.device)
+
+
+def confirmed_tracks(tracks) -> list[TrackOutput]:
+    """The tracks every output shows (MOT results, tracks/detections, drawings): confirmed and
+    matched to a detection this frame, the reference DeepSORT's output rule."""
+    return [t for t in tracks if t.state is TrackState.CONFIRMED]
 
 
 class DeepSort:
@@ -174,12 +189,9 @@ class DeepSort:
     def _embed(self, image: np.ndarray, boxes: np.ndarray) -> np.ndarray | None:
         """Appearance features of `boxes` from the embedder (built from the config on first use)."""
         if self.embedder is None:
-            if self.config.embedder == 'none':
+            self.embedder = build_embedder(self.config)  # on first use
+            if self.embedder is None:
                 return None
-            from .reid.embedders import create_embedder  # torch only when really needed
-            self.embedder = create_embedder(self.config.embedder,
-                                            weights=self.config.embedder_weights or None,
-                                            device=self.config.device)
         features = np.asarray(self.embedder.embed(image, boxes), dtype=np.float32)
         if features.ndim != 2 or len(features) != len(boxes):
             raise ValueError(f'embedder {type(self.embedder).__name__} returned shape '
@@ -206,7 +218,9 @@ class DeepSort:
         velocities = map(tuple, (t.means[:, 4:6] / self.config.nominal_dt).tolist())
         since = np.maximum(now - t.last_update_time, 0.0).tolist()
         # Column-wise lists and map() instead of a per-track Python loop: this runs every frame.
-        states = _STATE_NAMES[np.where(t.states == TENTATIVE, 2, t.frames_since_update == 0)]
+        codes = np.where(t.states == TENTATIVE, TENTATIVE,
+                         np.where(t.frames_since_update == 0, CONFIRMED, int(TrackState.LOST)))
+        states = _STATES[codes]
         return list(map(TrackOutput, t.ids.tolist(), t.class_ids.tolist(), t.scores.tolist(),
                         boxes, velocities, states.tolist(), t.age.tolist(), t.hits.tolist(),
                         since, t.detection_index.tolist()))

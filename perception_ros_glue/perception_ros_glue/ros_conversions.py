@@ -8,7 +8,7 @@ from perception_msgs.msg import InstanceMask, InstanceMaskArray
 from vision_msgs.msg import (BoundingBox2D, Detection2D, Detection2DArray, ObjectHypothesis,
                              ObjectHypothesisWithPose, Point2D, Pose2D)
 
-from perception_maskrcnn.detections import Detections
+from perception_ros_glue.detections import Detections
 
 
 def stamp_to_ns(stamp) -> int:

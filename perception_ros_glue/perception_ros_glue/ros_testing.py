@@ -92,7 +92,7 @@ def close_test_node(context, node, executor) -> None:
 
 def declared_parameters(node_name: str, params_file, specs) -> tuple[dict, dict]:
     """``(values, descriptions)`` of ``specs`` declared on a node started with ``params_file``."""
-    from perception_maskrcnn.node_params import declare_parameters
+    from perception_ros_glue.node_params import declare_parameters
     context = rclpy.Context()
     rclpy.init(args=['--ros-args', '--params-file', str(params_file)], context=context)
     node = rclpy.create_node(node_name, context=context)

@@ -25,9 +25,9 @@ from perception_deepsort.reid.checkpoints import (
     PAPER_WIDTH, ReidWeightsError, build_training_model, default_config, load_checkpoint, save_checkpoint,
 )
 from perception_deepsort.reid.embedders import TorchEmbedder, resolve_device
-from perception_deepsort.reid.evaluate import evaluate_embedder, read_rgb
-from perception_deepsort.reid.market1501 import DatasetError, load_dataset
-from perception_deepsort.reid.plots import plot_training_curves
+from perception_deepsort.training.evaluate import evaluate_embedder, read_sample
+from perception_deepsort.training.market1501 import DatasetError, load_dataset
+from perception_deepsort.training.plots import plot_training_curves
 
 
 class ReidTrainSet(Dataset):
@@ -52,7 +52,7 @@ class ReidTrainSet(Dataset):
 
     def __getitem__(self, index):
         sample = self.samples[index]
-        return self.transform(read_rgb(sample.path)), self.labels[sample.pid]
+        return self.transform(read_sample(sample.path)), self.labels[sample.pid]
 
 
 def seed_everything(seed):

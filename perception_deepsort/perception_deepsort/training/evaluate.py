@@ -7,21 +7,21 @@ import argparse
 import json
 import sys
 
-import cv2
 import numpy as np
 from tqdm import tqdm
 
 from perception_deepsort.reid.checkpoints import ReidWeightsError
-from perception_deepsort.reid.market1501 import DatasetError, load_dataset
-from perception_deepsort.reid.metrics import cosine_distance, evaluate_ranking
+from perception_deepsort.training.market1501 import DatasetError, load_dataset
+from perception_deepsort.training.metrics import cosine_distance, evaluate_ranking
+from perception_ros_glue.image_files import read_rgb
 
 
-def read_rgb(path):
-    """Read an image file as HxWx3 uint8 RGB; DatasetError if it cannot be decoded."""
-    image = cv2.imread(path, cv2.IMREAD_COLOR)
+def read_sample(path):
+    """A dataset image as HxWx3 uint8 RGB; DatasetError if it cannot be decoded."""
+    image = read_rgb(path)
     if image is None:
         raise DatasetError(f'{path}: cannot be read as an image')
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    return image
 
 
 def embed_samples(embedder, samples, batch_size=64, desc='embedding', progress=True):
@@ -29,7 +29,7 @@ def embed_samples(embedder, samples, batch_size=64, desc='embedding', progress=T
     chunks = [np.zeros((0, embedder.dim), np.float32)]
     for start in tqdm(range(0, len(samples), batch_size), desc=desc, disable=not progress, leave=False):
         batch = samples[start:start + batch_size]
-        chunks.append(embedder.embed_crops([read_rgb(s.path) for s in batch]))
+        chunks.append(embedder.embed_crops([read_sample(s.path) for s in batch]))
     return np.concatenate(chunks)
 
 

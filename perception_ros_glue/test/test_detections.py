@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from perception_maskrcnn.detections import Detections, crop_mask, mask_window, paste_mask
+from perception_ros_glue.detections import Detections, crop_mask, mask_window, paste_mask
 
 
 def test_mask_window_floors_ceils_and_clips():

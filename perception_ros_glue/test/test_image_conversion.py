@@ -9,7 +9,7 @@ from sensor_msgs.msg import CompressedImage, Image
 
 from rclpy.serialization import serialize_message
 
-from perception_maskrcnn.image_conversion import (ImageConversionError, array_to_image,
+from perception_ros_glue.image_conversion import (ImageConversionError, array_to_image,
                                                   compressed_from_cdr, compressed_to_rgb,
                                                   header_from_cdr, image_from_cdr,
                                                   image_to_array, image_to_rgb)

@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 from std_msgs.msg import Header
 
-from perception_maskrcnn.detections import Detections, crop_mask
-from perception_maskrcnn.frame_queue import LatestFrames
-from perception_maskrcnn.ros_conversions import detections_to_msgs, msgs_to_detections, stamp_to_ns
-from perception_maskrcnn.ros_testing import stamp
-from perception_maskrcnn.visualization import color_for, draw_instances
+from perception_ros_glue.detections import Detections, crop_mask
+from perception_ros_glue.frame_queue import LatestFrames
+from perception_ros_glue.ros_conversions import detections_to_msgs, msgs_to_detections, stamp_to_ns
+from perception_ros_glue.ros_testing import stamp
+from perception_ros_glue.visualization import color_for, draw_instances
 
 NAMES = ['person', 'car', 'bicycle']
 

@@ -1,0 +1,1 @@
+"""Offline re-ID descriptor training kit (tools only; no node imports it)."""
