@@ -32,6 +32,7 @@ PIP_DISTRIBUTIONS = {
     'motmetrics': 'motmetrics',
     'trackeval': 'trackeval',
     'rosbags': 'rosbags',
+    'ray': 'ray',
     'deep_sort_realtime': 'deep-sort-realtime',
 }
 # Imported only by benchmarks or optional code paths guarded by ImportError.

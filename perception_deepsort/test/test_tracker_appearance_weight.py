@@ -5,7 +5,7 @@ import pytest
 
 from perception_deepsort.appearance_weight import appearance_margin, appearance_weight, weighted_cost
 from perception_deepsort.config import TrackerConfig
-from perception_deepsort.pipeline import DeepSort
+from perception_deepsort.deep_sort import DeepSort, TrackState
 
 
 def test_margin_is_distance_to_the_best_other_candidate_of_row_and_column():
@@ -57,7 +57,7 @@ def crossing_ids(embeddings_for):
         xs = [100 + 4 * frame, 260 - 4 * frame]
         outputs = tracker.update(np.array([box(x) for x in xs]), np.full(2, 0.9), np.zeros(2, int),
                                  timestamp=frame / 30, embeddings=embeddings_for(frame))
-        ids.append({o.detection_index: o.track_id for o in outputs if o.state == 'confirmed'}.get(0))
+        ids.append({o.detection_index: o.track_id for o in outputs if o.state == TrackState.CONFIRMED}.get(0))
     return [i for i in ids if i is not None]
 
 
