@@ -34,7 +34,9 @@ if [[ ! -f "$DEPS_STAMP" ]]; then
   # all: two cv2 distributions write the same folder and the last one installed wins).
   lock_names=$(grep -oE '^[A-Za-z0-9][A-Za-z0-9._-]*==' "$LOCK" | sed 's/==$//' | tr 'A-Z_.' 'a-z--' | sort -u)
   installed=$("${PIP[@]}" list --format=freeze 2>/dev/null | cut -d= -f1 | tr 'A-Z_.' 'a-z--' | sort -u)
-  extra=$(comm -13 <(echo "$lock_names") <(echo "$installed") | grep -vxE 'pip|wheel' || true)
+  # A ROS wheel ros-X also registers its Python package X (an egg-info of its own): not extra.
+  extra=$(comm -13 <(echo "$lock_names") <(echo "$installed") | grep -vxE 'pip|wheel' \
+          | while read -r name; do grep -qx "ros-$name" <<<"$lock_names" || echo "$name"; done || true)
   if [[ -n "$extra" ]]; then
     log "removing packages the lock does not have: $(echo $extra)"
     "${PIP[@]}" uninstall -q -y $extra

@@ -19,10 +19,12 @@ from perception_msgs.msg import TrackedObject, TrackedObjectArray
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 
 from perception_bringup import vtest
+from perception_maskrcnn.backends import person_checkpoint
 from perception_bringup.testing import START_S, assert_no_traceback, people_bag, write_people_config
 from perception_maskrcnn.ros_testing import close_test_node, make_test_node
 
 FRAMES = 12
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def stamp_ns(msg):
@@ -79,7 +81,7 @@ def test_tracks_keep_their_ids_through_the_node_graph_and_ctrl_c_is_clean(tmp_pa
 @pytest.mark.slow  # about 90 s on a shared 2-core machine: node start-up dominates
 def test_demo_runs_end_to_end_and_writes_every_output(tmp_path):
     try:
-        video = vtest.vtest_video(Path(__file__).resolve().parents[1] / '.cache')
+        video = vtest.vtest_video(ROOT / '.cache')
     except Exception as exc:  # noqa: BLE001 - any failure to obtain the footage is a skip reason
         pytest.skip(f'vtest.avi cannot be obtained here (opencv-doc via apt): {exc}')
     demo = subprocess.run(['perception-demo', '--video', str(video), '--max-frames', '20',
@@ -95,7 +97,17 @@ def test_demo_runs_end_to_end_and_writes_every_output(tmp_path):
     assert summary['dropped_frames'] == 20 - summary['frames_out']
     assert summary['detections'] > 0 and summary['tracks'] > 0
     assert summary['latency_ms_median'] > 0 and summary['achieved_fps'] > 0
-    assert 'hog' in summary['detector'] and 'frames' in demo.stdout and 'latency' in demo.stdout
+    assert 'frames' in demo.stdout and 'latency' in demo.stdout
+    # The default detector: the people checkpoint setup fetched, in OpenVINO, with its profile;
+    # without it (registry unreachable) the HOG fallback.
+    if (ROOT / 'weights' / person_checkpoint.FILE_NAME).is_file():
+        assert 'backend=yolo' in summary['detector'] and 'runtime=openvino' in summary['detector']
+        assert summary['parameters'].endswith('parameters.yaml')
+    else:
+        assert 'hog' in summary['detector']
+    drops = summary['drops']
+    assert drops['detector_node']['received'] <= 20
+    assert drops['without_detections_message'] + drops['detected_but_not_tracked'] >= summary['dropped_frames']
     assert (out / 'tracks.mp4').stat().st_size > 10_000
     assert (out / 'output_bag' / 'metadata.yaml').is_file()
     rows = (out / 'tracks.txt').read_text().splitlines()

@@ -236,6 +236,7 @@ class DetectorNode(Node):
         if hasattr(self, '_worker'):  # absent when the constructor failed (bad configuration)
             self._frames.close()
             self._worker.join(timeout=10.0)
+            self._log_counts()  # the final counters (the demo reports drops from them)
         return super().destroy_node()
 
 
