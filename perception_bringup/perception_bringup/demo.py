@@ -34,9 +34,10 @@ IMAGE_TOPIC = graph_spec.DEFAULT_IMAGE_TOPIC
 RECORDED = ('/detections', '/detections/masks', '/tracks', '/tracks/detections', '/tracks/image')
 # A detector that needs at most this share of the frame period plays in real time (rate 1.0,
 # as from a camera: a frame that comes while the previous one is still in inference is dropped
-# and counted). A slower one (the HOG fallback) gets a playback rate at which it uses only
-# LOAD_FACTOR of the period: the tracker and the player run on the same cores.
-REALTIME_SHARE = 1.0
+# and counted); the rest of the period is for the tracker, the player and DDS on the same
+# cores. A slower one (the HOG fallback, or any detector on a busy machine) gets a playback
+# rate at which it uses only LOAD_FACTOR of the period.
+REALTIME_SHARE = 0.8
 LOAD_FACTOR = 0.4
 NODE_START_TIMEOUT_S = 300.0
 STOP_TIMEOUT_S = 20.0  # after SIGINT, for the player, the recorder and each node of the graph
