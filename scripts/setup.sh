@@ -33,10 +33,12 @@ if [[ ! -f "$DEPS_STAMP" ]]; then
   # A venv made from an older lock: remove what the lock no longer has (an OpenCV build above
   # all: two cv2 distributions write the same folder and the last one installed wins).
   lock_names=$(grep -oE '^[A-Za-z0-9][A-Za-z0-9._-]*==' "$LOCK" | sed 's/==$//' | tr 'A-Z_.' 'a-z--' | sort -u)
-  installed=$("${PIP[@]}" list --format=freeze 2>/dev/null | cut -d= -f1 | tr 'A-Z_.' 'a-z--' | sort -u)
-  # A ROS wheel ros-X also registers its Python package X (an egg-info of its own): not extra.
-  extra=$(comm -13 <(echo "$lock_names") <(echo "$installed") | grep -vxE 'pip|wheel' \
-          | while read -r name; do grep -qx "ros-$name" <<<"$lock_names" || echo "$name"; done || true)
+  # Only what an installer put there: the ROS wheels carry their Python packages' own egg-info
+  # (rclpy, std_msgs, ...), which are parts of those wheels, not distributions to remove.
+  installed=$("$VENV/bin/python" -c 'import re, sysconfig; from importlib import metadata
+for d in metadata.distributions(path=[sysconfig.get_paths()["purelib"]]):
+    d.read_text("INSTALLER") and print(re.sub(r"[-_.]+", "-", d.metadata["Name"]).lower())' | sort -u)
+  extra=$(comm -13 <(echo "$lock_names") <(echo "$installed") | grep -vxE 'pip|wheel' || true)
   if [[ -n "$extra" ]]; then
     log "removing packages the lock does not have: $(echo $extra)"
     "${PIP[@]}" uninstall -q -y $extra
