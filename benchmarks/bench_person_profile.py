@@ -15,7 +15,7 @@ too, but static clutter persists, so it does not separate. The profile
   boxes; it is what lowers the 0.45-0.55 bins) and no threshold removes it without removing
   people. By inspection of the sample frames: people score 0.3-0.6, boxes from 0.2 to 0.3 are
   duplicates around groups and clutter, so tracks start from 0.3 (``--min-score``).
-Sample frames with boxes coloured by score go to benchmarks/results/person_profile_*.png.
+Sample frames with boxes coloured by score go to benchmarks/results/person_profile_*.jpg.
 
     python benchmarks/bench_person_profile.py [--frames 200] [--runtime auto]
 
@@ -101,7 +101,7 @@ def main() -> None:
                         help='tracker min_score, chosen by inspecting the sample frames')
     parser.add_argument('--gap', type=int, default=5, help='frames between the motion check')
     parser.add_argument('--min-shift', type=float, default=4.0, help='px a moving box shifts')
-    parser.add_argument('--samples', type=int, nargs='*', default=[100, 400],
+    parser.add_argument('--samples', type=int, nargs='*', default=[100, 250],
                         help='frames drawn with their boxes')
     args = parser.parse_args()
     weights = person_checkpoint.fetch(ROOT / 'weights')
@@ -119,7 +119,8 @@ def main() -> None:
         boxes.append(dets.boxes.astype(np.float32))
         scores.append(dets.scores)
         if index in args.samples:
-            cv2.imwrite(str(RESULTS / f'person_profile_{index}.png'), draw(frame, dets.boxes, dets.scores))
+            cv2.imwrite(str(RESULTS / f'person_profile_{index}.jpg'), draw(frame, dets.boxes, dets.scores),
+                        [cv2.IMWRITE_JPEG_QUALITY, 85])
     elapsed = time.perf_counter() - start
     judged = slice(1, len(boxes) - args.gap)
     all_scores = np.concatenate(scores[judged])

@@ -19,7 +19,7 @@ from . import person_checkpoint
 from .base import Detector, check_image, keep_index, resolve_class_ids
 from .device import resolve_device
 from .weights import WeightsError, existing_file, is_ultralytics_file, local_weight_dirs
-from .yolo_runtime import choose_runtime, exported_model
+from .yolo_runtime import choose_runtime, exported_model, openvino_at_export_precision
 
 DEFAULT_WEIGHTS = 'yolov5su.pt'
 RELEASES_URL = 'https://github.com/ultralytics/assets/releases'
@@ -121,9 +121,11 @@ class YoloDetector(Detector):
                                     agnostic_nms=len(self.class_names) < len(names),
                                     retina_masks=True,  # masks at the original image size
                                     verbose=False)
-        if warmup and (self._device.type == 'cuda' or self.runtime != 'torch'):
-            for _ in range(2):
-                self.detect(np.zeros((imgsz, imgsz, 3), np.uint8))
+        # Warm-up on CUDA; an export always gets one predict: it builds ultralytics' backend.
+        for _ in range(2 if warmup and self._device.type == 'cuda' else int(self.runtime != 'torch')):
+            self.detect(np.zeros((imgsz, imgsz, 3), np.uint8))
+        if self.runtime == 'openvino':
+            openvino_at_export_precision(self.model, exported, self.precision)
 
     def detect(self, image_rgb: np.ndarray) -> Detections:
         """Detect objects in one HxWx3 uint8 RGB image."""

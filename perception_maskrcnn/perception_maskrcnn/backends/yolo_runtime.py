@@ -108,3 +108,25 @@ def exported_model(weights: Path, digest: str, imgsz: int, precision: str, runti
         LOGGER.setLevel(level)
     LOG.warning('%s export took %.1f s', runtime, time.perf_counter() - start)
     return target
+
+
+def openvino_at_export_precision(yolo_model, exported: Path, precision: str) -> bool:
+    """Make ultralytics' OpenVINO model infer at ``precision`` on the CPU; True when it does.
+
+    ultralytics compiles with a latency hint only, so on a CPU with bf16 instructions
+    (avx512_bf16) OpenVINO infers in bf16: measured here 464 ms against 300 ms in fp32 per
+    640x480 frame, and rounded scores. The backend (created by the first predict) keeps its
+    compiled model in ``ov_compiled_model``: recompiled with the export's precision.
+    """
+    backend = getattr(getattr(getattr(yolo_model, 'predictor', None), 'model', None), 'backend', None)
+    compiled = getattr(backend, 'ov_compiled_model', None)
+    if compiled is None or 'CPU' not in compiled.get_property('EXECUTION_DEVICES'):
+        return False
+    import openvino as ov
+    wanted = ov.Type.f32 if precision == 'fp32' else ov.Type.f16
+    if compiled.get_property('INFERENCE_PRECISION_HINT') != wanted:
+        core = ov.Core()
+        model = core.read_model(str(next(exported.glob('*.xml'))))
+        backend.ov_compiled_model = core.compile_model(
+            model, 'CPU', {'PERFORMANCE_HINT': 'LATENCY', 'INFERENCE_PRECISION_HINT': wanted})
+    return True
