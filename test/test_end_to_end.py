@@ -20,9 +20,11 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy
 
 from perception_bringup import vtest
 from perception_bringup.testing import START_S, assert_no_traceback, people_bag, write_people_config
+from perception_maskrcnn.backends import person_checkpoint
 from perception_ros_glue.ros_testing import close_test_node, make_test_node
 
 FRAMES = 12
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def wait_until(predicate, timeout, step=0.1):
@@ -96,7 +98,7 @@ def test_tracks_keep_their_ids_through_the_node_graph_and_ctrl_c_is_clean(tmp_pa
 def test_demo_runs_end_to_end_and_writes_every_output(tmp_path):
     # The README's main job must be tested: when the footage cannot be had this fails and says
     # why (vtest.py raises a UserError naming the apt-get step), it is not skipped.
-    video = vtest.vtest_video(Path(__file__).resolve().parents[1] / '.cache')
+    video = vtest.vtest_video(ROOT / '.cache')
     demo = subprocess.run(['perception-demo', '--video', str(video), '--max-frames', '20',
                            '--out-dir', str(tmp_path / 'out'), '--device', 'cpu'],
                           capture_output=True, text=True, timeout=280,
@@ -113,7 +115,17 @@ def test_demo_runs_end_to_end_and_writes_every_output(tmp_path):
     # Bounded latency (HOG ~50-500 ms a frame here; seconds would mean frames queue up).
     assert 0 < summary['latency_ms_median'] < 3000 and 0 < summary['latency_ms_p95'] < 6000, summary
     assert summary['achieved_fps'] > 0.5 * summary['playback_rate'] * summary['video_fps'], summary
-    assert 'hog' in summary['detector'] and 'frames' in demo.stdout and 'latency' in demo.stdout
+    assert 'frames' in demo.stdout and 'latency' in demo.stdout
+    # The default detector: the people checkpoint setup fetched, in OpenVINO, with its profile;
+    # without it (registry unreachable) the HOG fallback.
+    if (ROOT / 'weights' / person_checkpoint.FILE_NAME).is_file():
+        assert 'backend=yolo' in summary['detector'] and 'runtime=openvino' in summary['detector']
+        assert summary['parameters'].endswith('parameters.yaml')
+    else:
+        assert 'hog' in summary['detector']
+    drops = summary['drops']
+    assert drops['detector_node']['received'] <= 20
+    assert drops['without_detections_message'] + drops['detected_but_not_tracked'] >= summary['dropped_frames']
     assert (out / 'tracks.mp4').stat().st_size > 10_000
     assert (out / 'output_bag' / 'metadata.yaml').is_file()
     rows = (out / 'tracks.txt').read_text().splitlines()

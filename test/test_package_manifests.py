@@ -35,8 +35,9 @@ PIP_DISTRIBUTIONS = {
     'ray': 'ray',
     'deep_sort_realtime': 'deep-sort-realtime',
 }
-# Imported only by benchmarks or optional code paths guarded by ImportError.
-OPTIONAL = {'cv_bridge', 'launch', 'launch_ros', 'boxmot'}
+# Imported only by benchmarks or optional code paths guarded by ImportError (openvino: only
+# when the YOLO runtime 'openvino' is chosen, which checks that it is installed).
+OPTIONAL = {'cv_bridge', 'launch', 'launch_ros', 'boxmot', 'openvino'}
 
 
 def runtime_imports(package: str) -> dict[str, set[str]]:

@@ -6,6 +6,7 @@ MOTChallenge tracks file and summary.json (frames, detections, tracks, rate, lat
 """
 import argparse
 import csv
+import re
 import shutil
 import signal
 import subprocess
@@ -20,7 +21,7 @@ from rclpy.serialization import deserialize_message
 from sensor_msgs.msg import Image
 from vision_msgs.msg import Detection2DArray
 
-from perception_bringup import bag_io, graph_spec, node_config, video_to_bag, vtest
+from perception_bringup import bag_io, graph_spec, node_config, profiles, video_to_bag, vtest
 from perception_bringup.cli import UserError, user_errors
 from perception_bringup.outputs import AnnotatedVideo, TracksTable, frame_index, write_summary
 from perception_bringup.processes import CLEAN_EXIT, stop_all, worst_stop_s
@@ -31,8 +32,12 @@ from perception_ros_glue.ros_conversions import stamp_to_ns
 PROG = 'perception-demo'
 IMAGE_TOPIC = graph_spec.DEFAULT_IMAGE_TOPIC
 RECORDED = ('/detections', '/detections/masks', '/tracks', '/tracks/detections', '/tracks/image')
-# Share of the frame period the detector may use: the tracker (embedder) and the player run on
-# the same cores, so playing at the detector's bare speed would make it drop frames.
+# A detector that needs at most this share of the frame period plays in real time (rate 1.0,
+# as from a camera: a frame that comes while the previous one is still in inference is dropped
+# and counted); the rest of the period is for the tracker, the player and DDS on the same
+# cores. A slower one (the HOG fallback, or any detector on a busy machine) gets a playback
+# rate at which it uses only LOAD_FACTOR of the period.
+REALTIME_SHARE = 0.8
 LOAD_FACTOR = 0.4
 NODE_START_TIMEOUT_S = 300.0
 STOP_TIMEOUT_S = 20.0  # after SIGINT, for the player, the recorder and each node of the graph
@@ -47,7 +52,11 @@ def parse_args(argv=None):
     parser.add_argument('--out-dir', type=Path, default=Path('out'), help='output folder (default: out)')
     parser.add_argument('--max-frames', type=int, default=None, help='use only the first N frames')
     parser.add_argument('--rate', type=float, default=None,
-                        help='playback rate (default: measured so the detector keeps up)')
+                        help='playback rate (default: 1.0, real time, when the detector keeps up '
+                             'with the video here; else measured so that it does)')
+    parser.add_argument('--profile', default='auto',
+                        help="parameter profile laid over --config: 'auto' (the one measured for "
+                             "the detector's weights, if any), 'none', or a file")
     parser.add_argument('--cache-dir', type=Path, default=Path('.cache'),
                         help='where the fetched video is kept')
     args = parser.parse_args(argv)
@@ -69,7 +78,7 @@ def measure_rate(detector, video, fps):
     """Playback rate at which the detector keeps up, from timing it on a few frames of `video`."""
     capture = cv2.VideoCapture(str(video))
     times = []
-    for _ in range(3):
+    for _ in range(4):
         ok, frame = capture.read()
         if not ok:
             break
@@ -78,7 +87,7 @@ def measure_rate(detector, video, fps):
         times.append(time.perf_counter() - start)
     capture.release()
     frame_s = min(times[1:] or times)  # the first call also warms the model up
-    rate = min(1.0, LOAD_FACTOR / (fps * frame_s))
+    rate = 1.0 if fps * frame_s <= REALTIME_SHARE else min(1.0, LOAD_FACTOR / (fps * frame_s))
     say(f'detector takes {1000 * frame_s:.0f} ms per frame here: playing at rate {rate:.3g} '
         f'({fps * rate:.3g} fps of the {fps:g} fps video)')
     return rate
@@ -158,6 +167,26 @@ def stamp_ns(msg):
     return stamp_to_ns(msg.header.stamp)
 
 
+def detector_counters(graph_log):
+    """The detector node's last counters line in the graph log ({name: number}), or {}."""
+    lines = [line for line in Path(graph_log).read_text(errors='replace').splitlines()
+             if 'detector_node' in line and 'dropped_stale=' in line] if Path(graph_log).is_file() else []
+    return {k: float(v) if '.' in v else int(v)
+            for k, v in re.findall(r'(\w+)=([\d.]+)', lines[-1])} if lines else {}
+
+
+def drops(played, detected, tracked, counters):
+    """What was dropped where, and why (the detector node's counters say which of its reasons)."""
+    missing_detections = set(played) - set(detected)
+    return {'without_detections_message': len(missing_detections),
+            'detected_but_not_tracked': len(set(detected) - set(tracked)),
+            'detector_node': {k: counters[k] for k in ('received', 'dropped_stale', 'rejected', 'failed')
+                              if k in counters},
+            'why': 'dropped_stale: a newer frame came while the detector was busy (queue_size 1); '
+                   'rejected: malformed image; failed: inference error; frames the detector never '
+                   'received were lost in DDS'}
+
+
 def write_outputs(args, fps, played_stamps):
     """Annotated video, tracks file and summary from the recorded bag; returns the summary."""
     recorded = read_topics(args.out_dir / 'output_bag', ('/tracks', '/tracks/image', '/detections'))
@@ -174,10 +203,13 @@ def write_outputs(args, fps, played_stamps):
                           for received, msg in recorded['/tracks'] if stamp_ns(msg) in played_stamps])
     receipts = sorted(received for received, _ in recorded['/tracks'])
     span_s = (receipts[-1] - receipts[0]) / 1e9 if len(receipts) > 1 else 0.0
-    frames_out = len({stamp_ns(m) for _, m in recorded['/tracks']})
+    tracked = {stamp_ns(m) for _, m in recorded['/tracks']}
+    frames_out = len(tracked)
     return write_summary(args.out_dir / 'summary.json', {
         'video': str(args.video), 'frames_in': len(played_stamps), 'frames_out': frames_out,
         'dropped_frames': len(played_stamps) - frames_out,
+        'drops': drops(played_stamps, {stamp_ns(m) for _, m in recorded['/detections']}, tracked,
+                       detector_counters(args.out_dir / 'logs' / 'graph.log')),
         'detection_messages': len(recorded['/detections']),
         'detections': sum(len(m.detections) for _, m in recorded['/detections']),
         'tracks': len(table.track_ids), 'track_rows': len(table.frames),
@@ -186,6 +218,7 @@ def write_outputs(args, fps, played_stamps):
         'latency_ms_median': float(np.median(latencies)) if len(latencies) else None,
         'latency_ms_p95': float(np.percentile(latencies, 95)) if len(latencies) else None,
         'playback_rate': args.rate, 'video_fps': fps, 'detector': args.detector_description,
+        'parameters': str(args.config),
         'outputs': {'video': 'tracks.mp4', 'bag': 'output_bag', 'tracks': 'tracks.txt'}})
 
 
@@ -196,6 +229,33 @@ def read_publish_log(path):
                 if row['topic'] == IMAGE_TOPIC}
 
 
+def drop_reasons(summary_drops):
+    """' (N stale in the detector, ...)' when frames were dropped."""
+    node = summary_drops['detector_node']
+    parts = [f'{node[k]} {text}' for k, text in (('dropped_stale', 'stale (detector busy)'),
+                                                  ('rejected', 'malformed'), ('failed', 'inference failed'))
+             if node.get(k)]
+    lost = summary_drops['without_detections_message'] - sum(node.get(k, 0) for k in
+                                                             ('dropped_stale', 'rejected', 'failed'))
+    if node and lost > 0:
+        parts.append(f'{lost} never reached the detector')
+    if summary_drops['detected_but_not_tracked']:
+        parts.append(f'{summary_drops["detected_but_not_tracked"]} detected, not tracked')
+    return f' ({", ".join(parts)})' if parts else ''
+
+
+def apply_profile(args, detector, work):
+    """Lay the parameter profile (--profile, or the one of the detector's weights) over --config."""
+    if args.profile == 'none':
+        return
+    profile = profiles.profile_for(detector) if args.profile == 'auto' else Path(args.profile)
+    if profile is None:
+        return
+    base = args.config
+    args.config = profiles.merge(base, profile, work / 'parameters.yaml')
+    say(f'parameters: {base} with the profile {profile} (thresholds measured for these weights)')
+
+
 def print_summary(summary):
     """The human-readable result."""
     latency = ('n/a' if summary['latency_ms_median'] is None else
@@ -203,7 +263,7 @@ def print_summary(summary):
     print(f'\n{PROG}: done\n'
           f'  detector         {summary["detector"]}\n'
           f'  frames           {summary["frames_in"]} played, {summary["frames_out"]} tracked, '
-          f'{summary["dropped_frames"]} dropped\n'
+          f'{summary["dropped_frames"]} dropped{drop_reasons(summary["drops"])}\n'
           f'  detections       {summary["detections"]} in {summary["detection_messages"]} frames\n'
           f'  tracks           {summary["tracks"]} identities, {summary["track_rows"]} rows\n'
           f'  frame rate       {summary["achieved_fps"]:.2f} fps achieved (playback rate '
@@ -231,6 +291,7 @@ def run(args):
     detector = node_config.create_detector(args.config, overrides(args))
     args.detector_description = detector.describe()
     say(f'detector: {args.detector_description}')
+    apply_profile(args, detector, work)
     if args.rate is None:
         args.rate = measure_rate(detector, args.video, fps)
     del detector

@@ -46,6 +46,10 @@ PARAMETERS = (
               "empty = the backend's default. Ultralytics .pt files are pickles: trusted files "
               "only."),
     ParamSpec('device', 'auto', "Inference device: 'auto', 'cpu', 'cuda' or 'cuda:N'."),
+    ParamSpec('runtime', 'auto', "YOLO inference runtime: 'torch', 'onnx' (ONNX Runtime), "
+              "'openvino', 'tensorrt' (CUDA) or 'auto' (fastest installed for the device: "
+              'tensorrt on CUDA, openvino on the CPU). Non-torch runtimes export the weights on '
+              'first use and cache the export beside them. Other backends ignore it.'),
     ParamSpec('score_threshold', 0.5, 'Minimum detection score in [0, 1].'),
     ParamSpec('classes', [], 'Class names to keep (e.g. [car, truck]); empty = all classes.'),
     ParamSpec('max_detections', 100, 'Keep at most this many detections per image (best first).'),
@@ -77,8 +81,10 @@ def build_detector(params: dict):
         options['allow_random_init'] = params['allow_random_init']
         if params['input_size']:
             options['min_size'] = params['input_size']
-    elif backend == 'yolo' and params['input_size']:
-        options['imgsz'] = params['input_size']
+    elif backend == 'yolo':
+        options['runtime'] = params['runtime']
+        if params['input_size']:
+            options['imgsz'] = params['input_size']
     detector = create_detector(backend, weights, params['device'], params['score_threshold'],
                                [c for c in params['classes'] if c] or None,
                                params['max_detections'], **options)
@@ -230,6 +236,7 @@ class DetectorNode(Node):
         if hasattr(self, '_worker'):  # absent when the constructor failed (bad configuration)
             self._frames.close()
             self._worker.join(timeout=10.0)
+            self._log_counts()  # the final counters (the demo reports drops from them)
         return super().destroy_node()
 
 

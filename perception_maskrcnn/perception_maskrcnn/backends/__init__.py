@@ -41,6 +41,14 @@ _FACTORIES = {'maskrcnn': _create_maskrcnn, 'maskrcnn_v2': _create_maskrcnn,
               'yolo': _create_yolo, 'hog': _create_hog}
 
 
+def _sniff(path: Path) -> str:
+    """Backend of a weights file; the pinned people checkpoint's name with another hash is refused."""
+    from . import person_checkpoint  # not at import: `python -m` runs that module as a script
+    if path.name == person_checkpoint.FILE_NAME:
+        person_checkpoint.check(path)
+    return sniff_torch_file(path)
+
+
 def choose_backend(weights) -> tuple[str, object, str]:
     """What ``auto`` runs: ``(backend, weights, reason)`` from the given or locally found weights."""
     if weights is not None:
@@ -48,11 +56,11 @@ def choose_backend(weights) -> tuple[str, object, str]:
         if not path.is_file() and path.parent == Path('.') and path.suffix == '.pt':
             return 'yolo', weights, f'auto: {weights} is an ultralytics release name'
         path = existing_file(path, 'an ultralytics .pt, a Mask R-CNN .pth or a training checkpoint')
-        backend = sniff_torch_file(path)
+        backend = _sniff(path)
         return backend, str(path), f'auto: {path.name} is a {backend} file'
     found = find_local_weights()
     if found is not None:
-        backend = sniff_torch_file(found)
+        backend = _sniff(found)
         return backend, str(found), f'auto: found {found}'
     return 'hog', None, 'auto: no weights given or found locally, using the offline fallback'
 

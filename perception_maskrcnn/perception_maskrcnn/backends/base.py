@@ -16,6 +16,8 @@ class Detector(abc.ABC):
     device: str = 'cpu'
     weights: str = 'none'
     precision: str = 'fp32'
+    # Inference runtime where a backend has several (yolo: torch, onnx, openvino, tensorrt).
+    runtime: str = ''
     # Why this backend was chosen (set by the 'auto' backend), shown by describe().
     selection_note: str = ''
 
@@ -26,7 +28,7 @@ class Detector(abc.ABC):
     def describe(self) -> str:
         """One line: backend, weights, device, precision (and why 'auto' chose it)."""
         text = (f'backend={self.name} weights={self.weights} device={self.device} '
-                f'precision={self.precision}')
+                f'precision={self.precision}' + (f' runtime={self.runtime}' if self.runtime else ''))
         return f'{text} ({self.selection_note})' if self.selection_note else text
 
 
