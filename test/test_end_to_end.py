@@ -21,20 +21,10 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy
 from perception_bringup import vtest
 from perception_bringup.testing import START_S, assert_no_traceback, people_bag, write_people_config
 from perception_maskrcnn.backends import person_checkpoint
-from perception_ros_glue.ros_testing import close_test_node, make_test_node
+from perception_ros_glue.ros_testing import close_test_node, make_test_node, wait_until
 
 FRAMES = 12
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def wait_until(predicate, timeout, step=0.1):
-    """Poll ``predicate`` (another thread spins the node) until it holds or ``timeout`` s pass."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(step)
-    return True
 
 
 def stamp_ns(msg):

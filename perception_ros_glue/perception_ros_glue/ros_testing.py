@@ -60,6 +60,16 @@ def spin_until(executor, predicate, timeout: float, step: float = 0.05) -> bool:
     return True
 
 
+def wait_until(predicate, timeout: float, step: float = 0.05) -> bool:
+    """Poll ``predicate`` (something else spins or works) until it holds or ``timeout`` s pass."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(step)
+    return True
+
+
 def wait_for_peers(executor, endpoints, timeout: float) -> bool:
     """Spin until every publisher has a subscriber and every subscription a publisher."""
     def connected():
