@@ -39,8 +39,8 @@ def latest_counter(log: str, name: str) -> int:
 class Peer:
     """Test-side node: publishes images, collects the detector's outputs by stamp."""
 
-    def __init__(self, name, image_type=Image, image_topic='image'):
-        self.context, self.node, self.executor = make_test_node(name)
+    def __init__(self, name, image_type=Image, image_topic='image', namespace=''):
+        self.context, self.node, self.executor = make_test_node(name, namespace)
         self.pub = self.node.create_publisher(image_type, image_topic, OUTPUT_QOS)
         self.detections, self.masks, self.images = {}, {}, {}
         subs = [self.node.create_subscription(msg_type, topic, self._store(table), 10)
@@ -192,8 +192,9 @@ def test_compressed_input_with_one_inference_thread():
 
 
 def test_ctrl_c_stops_cleanly():
-    proc = NodeProcess('detector_node', ['-p', 'backend:=hog'])
-    peer = Peer('detector_ctrl_c_peer')
+    # Its own namespace: the answer must come from this node, not another test's.
+    proc = NodeProcess('detector_node', ['-p', 'backend:=hog', '-r', '__ns:=/ctrl_c'])
+    peer = Peer('detector_ctrl_c_peer', namespace='/ctrl_c')
     try:
         assert wait_for_peers(peer.executor, peer.endpoints, DISCOVERY_S), proc.output()
         peer.send_until_answered(lambda: array_to_image(bus_rgb(), 'rgb8'), 41)

@@ -83,11 +83,11 @@ def stamp(sec: int, nanosec: int = 0):
     return Time(sec=sec, nanosec=nanosec)
 
 
-def make_test_node(name: str):
+def make_test_node(name: str, namespace: str = ''):
     """``(context, node, executor)`` of a private rclpy context for a test module."""
     context = rclpy.Context()
     rclpy.init(context=context)
-    node = rclpy.create_node(name, context=context)
+    node = rclpy.create_node(name, namespace=namespace, context=context)
     executor = rclpy.executors.SingleThreadedExecutor(context=context)
     executor.add_node(node)
     return context, node, executor
