@@ -148,7 +148,8 @@ def variants(group):
         'ours: paper + EMA features (0.9)': lambda: OursAdapter(paper_config(feature_ema=0.9)),
         'ours: default, appearance always full weight (appearance_margin 0: BoT-SORT cost)': lambda: OursAdapter(
             TrackerConfig(appearance_margin=0.0)),
-        'ours: default, n_init 3': lambda: OursAdapter(TrackerConfig(n_init=3)),
+        'ours: default with the paper\'s velocity noise (std_weight_velocity 1/160)': lambda: OursAdapter(
+            TrackerConfig(std_weight_velocity=1 / 160)),
         'ours: default without camera-motion compensation': lambda: OursAdapter(TrackerConfig(camera_motion=False)),
         'ours: default without relinking': lambda: OursAdapter(TrackerConfig(relink_lost=False)),
         DEFAULT: lambda: OursAdapter(TrackerConfig()),

@@ -39,12 +39,16 @@ class KalmanFilter:
     """Batched Kalman filter: methods take stacks of means (T, 8) and covariances (T, 8, 8)."""
 
     def __init__(self, std_weight_position: float = 1.0 / 20,
-                 std_weight_velocity: float = 1.0 / 160):
+                 std_weight_velocity: float = 1.0 / 160,
+                 initial_velocity_std: float | None = None):
+        """initial_velocity_std: a new track's velocity std (fraction of the height per frame);
+        default 10 * std_weight_velocity, as in the paper."""
         self.std_weight_position = std_weight_position
         self.std_weight_velocity = std_weight_velocity
         wp, wv = std_weight_position, std_weight_velocity
+        wv0 = 10 * wv if initial_velocity_std is None else initial_velocity_std
         # Standard deviations are height * scale + offset, per state or measurement component.
-        self._initial_std = (np.array([2 * wp, 2 * wp, 0, 2 * wp, 10 * wv, 10 * wv, 0, 10 * wv]),
+        self._initial_std = (np.array([2 * wp, 2 * wp, 0, 2 * wp, wv0, wv0, 0, wv0]),
                              np.array([0, 0, 1e-2, 0, 0, 0, 1e-5, 0]))
         self._process_std = (np.array([wp, wp, 0, wp, wv, wv, 0, wv]),
                              np.array([0, 0, 1e-2, 0, 0, 0, 1e-5, 0]))

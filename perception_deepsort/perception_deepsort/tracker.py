@@ -32,13 +32,19 @@ from .track import CONFIRMED, TENTATIVE, TrackSet
 #: Smallest aspect ratio and height (pixels) a predicted box may reach.
 MIN_SIZE = 1e-2
 
+#: A new track's velocity std, fraction of the box height per frame: the paper's (10 x 1/160),
+#: whatever std_weight_velocity, so a smaller process noise does not make the filter slow to
+#: pick up the speed of a fast object it has just seen.
+INITIAL_VELOCITY_STD = 10 / 160
+
 
 class Tracker:
     """DeepSORT tracker over batched track state; ids increase for the object's lifetime."""
 
     def __init__(self, config: TrackerConfig):
         self.config = config
-        self.kf = KalmanFilter(config.std_weight_position, config.std_weight_velocity)
+        self.kf = KalmanFilter(config.std_weight_position, config.std_weight_velocity,
+                               INITIAL_VELOCITY_STD)
         self.tracks = TrackSet(config.nn_budget, config.feature_ema)
         self._next_id = 1
 
@@ -110,9 +116,8 @@ class Tracker:
         cosine = self._appearance_cost(rows, dets.features, candidates, r, c)
         iou_distance = distance[r, c]
         weight = appearance_weight(r, c, cosine, distance.shape, cfg.appearance_margin)
-        usable = (cosine <= cfg.max_cosine_distance) & (iou_distance <= cfg.appearance_iou_distance)
+        usable = cosine <= cfg.max_cosine_distance
         cost = weighted_cost(iou_distance, cosine, np.where(usable, weight, 0.0))
-        cost[cosine > cfg.appearance_veto_distance] = np.inf
         distance[r, c] = cost
         return distance
 

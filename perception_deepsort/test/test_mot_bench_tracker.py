@@ -7,6 +7,15 @@ import sys
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+#: IDF1 of our tracker on the --quick sequences (seed 1, 20 frames, 5 people / dashcam seed 1),
+#: measured once at commit 6aec832 (histogram embedder): people 80.7, uninformative 78.8,
+#: dashcam profile 73.3. The floor is 3 points under it: slack for OpenCV's optical flow
+#: (camera-motion estimate) across versions; DeepSORT's paper settings score 77.4 / 74.7 /
+#: 59.5 on the same sequences, under every floor, so losing the extensions fails. On 20 frames
+#: n_init 3 costs two frames of every track, so ByteTrack scores higher here; the goals are
+#: measured on the full sequences (docs/BENCHMARKS.md), not here.
+IDF1_FLOOR = {'people': 0.777, 'uninformative': 0.758, 'dashcam': 0.703}
+
 
 def test_bench_tracker_quick(tmp_path):
     out = tmp_path / 'tracker.json'
@@ -31,6 +40,10 @@ def test_bench_tracker_quick(tmp_path):
         for table in trackers.values():
             assert 0 <= table['all']['IDF1'] <= 1 and table['all']['IDSW'] >= 0
         assert set(group['heldout']) == set(trackers)  # same trackers, other seeds
+        ours = trackers['ours: config/dashcam_vehicles.yaml' if name == 'dashcam' else 'ours: default (all extensions)']
+        assert ours['all']['IDF1'] >= IDF1_FLOOR[name], (name, ours['all'])
+        # No more identity switches than ByteTrack on the same detections.
+        assert ours['all']['IDSW'] <= trackers['boxmot ByteTrack']['all']['IDSW'], name
     assert set(report['groups']['uninformative']['trackers']['boxmot ByteTrack']) >= {'uniform', 'lookalike', 'all'}
     # speed goal + 3 goals x 2 seed sets x 3 groups + whole process
     assert report['process']['fps'] > 0 and len(report['goals']) == 1 + 3 * 2 * 3 + 1

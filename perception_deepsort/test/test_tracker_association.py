@@ -144,13 +144,6 @@ def test_long_occlusion_bridged_by_appearance():
     assert b_id != before
 
 
-def test_appearance_veto_keeps_a_dissimilar_newcomer_off_an_occluded_track():
-    before, _, newcomer = occlusion_with_distractor(DeepSort(config()))  # default adaptive cost
-    assert newcomer != before
-    before, _, newcomer = occlusion_with_distractor(DeepSort(config(appearance_veto_distance=2.0)))
-    assert newcomer == before  # without the veto, overlap alone wins
-
-
 def test_long_occlusion_not_bridged_by_motion_only():
     before, after, b_id = occlusion_with_distractor(DeepSort(config(use_appearance=False)))
     assert after != before  # the distractor took A's track, A came back as a new one

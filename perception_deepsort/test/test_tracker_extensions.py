@@ -62,11 +62,12 @@ def test_paper_settings_switch_every_extension_off():
         'appearance', 0.0, False, False, False, False, False)
     assert (paper.max_cosine_distance, paper.nn_budget, paper.max_iou_distance,
             paper.max_age, paper.n_init) == (0.2, 100, 0.7, 30, 3)
+    assert (paper.std_weight_position, paper.std_weight_velocity) == (1 / 20, 1 / 160)
     assert TrackerConfig.paper(n_init=1).n_init == 1
 
 
 @pytest.mark.parametrize('field, value', [('cascade_cost', 'mahalanobis'), ('appearance_margin', -0.1),
-                                          ('feature_ema', 1.0), ('appearance_iou_distance', -0.1)])
+                                          ('feature_ema', 1.0), ('std_weight_velocity', 0.0)])
 def test_invalid_extension_values_are_rejected(field, value):
     with pytest.raises(ValueError, match=field):
         TrackerConfig(**{field: value})
