@@ -10,7 +10,6 @@ import os
 import signal
 import subprocess
 import threading
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -19,22 +18,13 @@ from perception_msgs.msg import TrackedObject, TrackedObjectArray
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 
 from perception_bringup import vtest
-from perception_bringup.testing import START_S, assert_no_traceback, people_bag, write_people_config
+from perception_bringup.testing import (START_S, assert_no_traceback, people_bag, wait_until,
+                                        write_people_config)
 from perception_maskrcnn.backends import person_checkpoint
 from perception_ros_glue.ros_testing import close_test_node, make_test_node
 
 FRAMES = 12
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def wait_until(predicate, timeout, step=0.1):
-    """Poll ``predicate`` (another thread spins the node) until it holds or ``timeout`` s pass."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(step)
-    return True
 
 
 def stamp_ns(msg):

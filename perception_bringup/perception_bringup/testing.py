@@ -1,6 +1,7 @@
 """Helpers for the bring-up tests: small real videos and bags, tools run as processes."""
 import os
 import subprocess
+import time
 
 import cv2
 import numpy as np
@@ -41,6 +42,16 @@ def make_bag(tmp_path, name='in_bag', frames=12, extra=()):
     video = write_video(tmp_path / f'{name}.avi', frames)
     video_to_bag.main([str(video), str(tmp_path / name), '--start-time', str(START_S), *extra])
     return tmp_path / name
+
+
+def wait_until(predicate, timeout, step=0.05):
+    """Poll ``predicate`` (another thread spins any node) until it holds or ``timeout`` s pass."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(step)
+    return True
 
 
 def run_tool(*argv, timeout=60):

@@ -13,7 +13,7 @@ from sensor_msgs.msg import Image
 from std_msgs.msg import Header
 
 from perception_bringup import bag_io
-from perception_bringup.testing import FPS, START_S, assert_no_traceback, make_bag
+from perception_bringup.testing import FPS, START_S, assert_no_traceback, make_bag, wait_until
 from perception_ros_glue.ros_testing import close_test_node, make_test_node, stamp
 
 RELIABLE = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
@@ -106,16 +106,6 @@ def test_record_writes_a_readable_bag_and_stops_cleanly_mid_stream(tmp_path, ros
     assert [m.header.stamp.sec for m in messages] == list(range(100, 100 + len(messages)))
     assert bytes(messages[-1].data) == pixels.tobytes()
     assert f'/camera/image_raw: {len(messages)}' in output
-
-
-def wait_until(predicate, timeout, step=0.05):
-    """Poll ``predicate`` until it holds or ``timeout`` s pass; returns whether it held."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(step)
-    return True
 
 
 def test_play_then_record_round_trip_to_mcap_stops_after_duration(tmp_path):
