@@ -15,3 +15,14 @@ os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
 os.environ.setdefault('ROS_DOMAIN_ID', str(random.Random(os.getpid()).randint(1, 100)))
 # Torch on a 2-core machine: more threads than cores only adds contention.
 os.environ.setdefault('OMP_NUM_THREADS', '2')
+
+
+def pytest_addoption(parser):
+    parser.addoption('--reverse', action='store_true',
+                     help='run the collected tests in reverse order (shows tests that depend on '
+                          'an earlier one)')
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption('--reverse'):
+        items.reverse()

@@ -7,20 +7,18 @@ Then Ctrl-C stops everything without a traceback. Last, the README's main job
 """
 import json
 import os
-import signal
 import subprocess
-import threading
 from collections import Counter
 from pathlib import Path
 
 import pytest
-from perception_msgs.msg import TrackedObject, TrackedObjectArray
-from rclpy.qos import QoSProfile, ReliabilityPolicy
+from perception_msgs.msg import TrackedObject
 
 from perception_bringup import vtest
-from perception_bringup.testing import START_S, assert_no_traceback, people_bag, write_people_config
+from perception_bringup.testing import (START_S, assert_no_traceback, people_bag, play_bag,
+                                        running_graph, write_people_config)
 from perception_maskrcnn.backends import person_checkpoint
-from perception_ros_glue.ros_testing import close_test_node, make_test_node, wait_until
+from perception_ros_glue.ros_testing import wait_until
 
 FRAMES = 12
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,43 +32,11 @@ def stamp_ns(msg):
 def test_tracks_keep_their_ids_through_the_node_graph_and_ctrl_c_is_clean(tmp_path):
     bag = people_bag(tmp_path, frames=FRAMES)
     config = write_people_config(tmp_path / 'people.yaml')
-    context, node, executor = make_test_node('e2e_listener')
-    received = []
-    subscription = node.create_subscription(TrackedObjectArray, '/tracks', received.append,
-                                           QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE))
-    stop = threading.Event()
-    spinner = threading.Thread(target=lambda: [executor.spin_once(timeout_sec=0.05)
-                                               for _ in iter(stop.is_set, True)], daemon=True)
-    spinner.start()
-    # A generous stop timeout: torch's interpreter exit alone can take seconds on a loaded CI box.
-    graph = subprocess.Popen(['perception-run-graph', '--config', str(config), '--stop-timeout', '60'],
-                             stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, text=True)
-    try:
-        # Every frame must count: wait until the whole graph is wired (detector -> tracker ->
-        # this listener) as seen from here, not for a fixed time.
-        wired = wait_until(lambda: node.count_publishers('/detections') >= 1
-                           and node.count_subscribers('/detections') >= 1
-                           and node.count_subscribers('/camera/image_raw') >= 2
-                           and node.count_publishers('/tracks') >= 1
-                           and subscription.get_publisher_count() >= 1
-                           or graph.poll() is not None, timeout=180)
-        assert wired and graph.poll() is None, f'graph not wired in 180 s (exit {graph.poll()})'
-        # --delay 1: discovery seen here may precede the detector-tracker match by a moment.
-        play = subprocess.run(['perception-bag-play', str(bag), '--rate', '0.5', '--quiet',
-                               '--wait-for-subscribers', '60', '--min-subscribers', '2', '--delay', '1'],
-                              capture_output=True, text=True, timeout=240)
-        assert play.returncode == 0, play.stderr
-        wait_until(lambda: len(received) >= FRAMES or graph.poll() is not None, timeout=90)
-    finally:
-        graph.send_signal(signal.SIGINT)
-        output, _ = graph.communicate(timeout=120)
-        stop.set()
-        spinner.join()
-        close_test_node(context, node, executor)
-    assert graph.returncode == 0, output
+    with running_graph(config) as graph:  # then Ctrl-C: exit 0, no traceback
+        play = play_bag(bag)
+        wait_until(lambda: len(graph.tracks) >= FRAMES, timeout=90)
+    received, output = graph.tracks, graph.output
     assert 'all nodes stopped cleanly' in output
-    assert_no_traceback(output, play.stdout, play.stderr)
     # Every frame went through both nodes, with its own stamp.
     expected = [round(START_S * 1e9 + i * 1e8) for i in range(FRAMES)]
     assert sorted(stamp_ns(m) for m in received) == expected, output

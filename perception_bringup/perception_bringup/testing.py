@@ -1,6 +1,9 @@
 """Helpers for the bring-up tests: small real videos and bags, tools run as processes."""
+import contextlib
 import os
+import signal
 import subprocess
+import threading
 
 import cv2
 import numpy as np
@@ -77,3 +80,64 @@ def write_people_config(path, **tracker):
                     '    score_threshold: 0.3\n    qos: reliable\n    queue_size: 100\n'
                     f'    publish_annotated: true\ntracker_node:\n  ros__parameters:\n{tracker_lines}')
     return path
+
+
+class RunningGraph:
+    """What ``running_graph`` yields: the listener ``node`` and what it received; ``output``
+    (the graph's) once stopped."""
+
+    def __init__(self, node):
+        self.node, self.tracks, self.clocks, self.output = node, [], [], ''
+
+
+@contextlib.contextmanager
+def running_graph(config, image_topic='/camera/image_raw', *graph_args):
+    """perception-run-graph with a spun listener node collecting /tracks and /clock; waits until
+    the graph is wired as seen from here (every frame must count). On exit: Ctrl-C, and the
+    graph must stop cleanly (exit 0, no traceback)."""
+    from perception_msgs.msg import TrackedObjectArray
+    from rclpy.qos import QoSProfile, ReliabilityPolicy
+    from rosgraph_msgs.msg import Clock
+
+    from perception_ros_glue.ros_testing import close_test_node, make_test_node, wait_until
+    context, node, executor = make_test_node('graph_listener')
+    graph = RunningGraph(node)
+    reliable = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
+    track_sub = node.create_subscription(TrackedObjectArray, '/tracks', graph.tracks.append, reliable)
+    node.create_subscription(Clock, '/clock', graph.clocks.append, 100)
+    stop = threading.Event()
+    spinner = threading.Thread(target=lambda: [executor.spin_once(timeout_sec=0.05)
+                                               for _ in iter(stop.is_set, True)], daemon=True)
+    spinner.start()
+    # A generous stop timeout: torch's interpreter exit alone can take seconds on a loaded CI box.
+    process = subprocess.Popen(['perception-run-graph', '--config', str(config), '--image-topic',
+                                image_topic, '--stop-timeout', '60', *graph_args],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wired = wait_until(lambda: node.count_subscribers(image_topic) >= 2
+                           and node.count_publishers('/detections') >= 1
+                           and node.count_subscribers('/detections') >= 1
+                           and track_sub.get_publisher_count() >= 1
+                           or process.poll() is not None, timeout=180)
+        assert wired and process.poll() is None, f'graph not wired in 180 s (exit {process.poll()})'
+        yield graph
+    finally:
+        process.send_signal(signal.SIGINT)
+        graph.output, _ = process.communicate(timeout=120)
+        stop.set()
+        spinner.join()
+        close_test_node(context, node, executor)
+        print(graph.output)  # shown by pytest when the test fails
+    assert process.returncode == 0 and 'all nodes stopped cleanly' in graph.output, graph.output
+    assert_no_traceback(graph.output)
+
+
+def play_bag(bag, *args):
+    """perception-bag-play at half speed into both nodes (they queue reliable inputs);
+    --delay 1: discovery seen here may precede the detector-tracker match by a moment."""
+    result = subprocess.run(['perception-bag-play', str(bag), '--rate', '0.5', '--quiet',
+                             '--wait-for-subscribers', '60', '--min-subscribers', '2',
+                             '--delay', '1', *args], capture_output=True, text=True, timeout=240)
+    assert result.returncode == 0, result.stderr
+    assert_no_traceback(result.stdout, result.stderr)
+    return result

@@ -42,8 +42,9 @@ def test_training_writes_checkpoints_metrics_and_curves(trained):
     assert load_checkpoint(out / 'best.pt')['epoch'] <= EPOCHS
     assert (out / 'curves.png').read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
     assert len((out / 'metrics.csv').read_text().strip().splitlines()) == EPOCHS + 1
+    # The reported final metrics are the returned ones, for the whole query set.
     metrics = json.loads((out / 'metrics.json').read_text())
-    assert 0 <= metrics['final']['rank1'] <= 1 and 0 <= metrics['final']['mAP'] <= 1
+    assert metrics['final'] == result['final'] and metrics['final']['num_queries'] == 24
 
 
 def test_resume_repeats_the_uninterrupted_run(market, trained, tmp_path):
@@ -55,16 +56,22 @@ def test_resume_repeats_the_uninterrupted_run(market, trained, tmp_path):
     assert load_checkpoint(tmp_path / 'last.pt')['epoch'] == EPOCHS
 
 
-def test_trained_model_beats_untrained(market, trained, tmp_path):
+def test_training_improves_the_reported_metric_over_the_untrained_model(market, trained, tmp_path):
     dataset = load_dataset(market)
     config = default_config(num_classes=12, input_size=SIZE)
     save_checkpoint(tmp_path / 'untrained.pt', build_training_model(config), config, epoch=0)
-    untrained_embedder = create_embedder('cnn', str(tmp_path / 'untrained.pt'), 'cpu')
-    untrained = evaluate_embedder(untrained_embedder, dataset, progress=False)
-    _, out = trained
+    untrained = evaluate_embedder(create_embedder('cnn', str(tmp_path / 'untrained.pt'), 'cpu'), dataset,
+                                  progress=False)
+    result, out = trained
     learned = evaluate_embedder(create_embedder('cnn', str(out / 'last.pt'), 'cpu'), dataset, progress=False)
-    # Random conv features already capture colour, so the bar is clear but not trivial.
-    assert learned['mAP'] > untrained['mAP'] + 0.1
+    # What training reports is what its last checkpoint measures ...
+    assert result['final']['mAP'] == pytest.approx(learned['mAP'], abs=1e-6)
+    assert result['final']['rank1'] == pytest.approx(learned['rank1'], abs=1e-6)
+    # ... and beats the same network untrained. Margin: random conv features already capture
+    # colour (untrained mAP is well above chance on these renders); 0.1 mAP is several queries'
+    # worth on 24 queries, far beyond what seed noise moves.
+    assert learned['mAP'] > untrained['mAP'] + 0.1, (learned, untrained)
+    assert learned['rank1'] >= untrained['rank1'], (learned, untrained)
 
 
 def test_cli_errors_are_clear(market, tmp_path, capsys):

@@ -168,7 +168,19 @@ def test_a_reset_discards_motion_worked_out_against_the_forgotten_frame():
     assert tracker.camera.motion_to(motion) is None  # no previous frame any more
 
 
-def test_prepare_motion_is_none_without_camera_motion():
-    tracker = DeepSort(TrackerConfig(camera_motion=False))
-    assert tracker.prepare_motion(np.zeros((10, 10, 3), np.uint8)) is None
-    tracker.precompute_motion(None)  # a no-op
+def test_without_camera_motion_images_and_motion_calls_change_nothing():
+    def key(tracker, f, image, boxes):
+        return outputs_key(tracker.update(boxes, np.full(4, 0.9), np.zeros(4, int), timestamp=f / 30,
+                                          image=image))
+
+    off = DeepSort(TrackerConfig(camera_motion=False, use_appearance=False))
+    blind, on = (DeepSort(TrackerConfig(camera_motion=c, use_appearance=False)) for c in (False, True))
+    differs = False
+    for f, (image, boxes) in enumerate(shaking_sequence(frames=12)):
+        assert off.prepare_motion(image) is None
+        off.precompute_motion(None)
+        result = key(off, f, image, boxes)
+        assert result == key(blind, f, None, boxes)  # as if no image had been given
+        differs |= result != key(on, f, image, boxes)
+    assert off.camera is None and off.stats['camera_motion_failures'] == 0
+    assert differs, 'with compensation on, this shaking camera changes the tracks'

@@ -40,16 +40,38 @@ def test_detection_checkpoint_by_path(yolo_files, image):
 
 
 def test_segmentation_masks_at_original_size(yolo_files, image):
+    from ultralytics import YOLO
+    from perception_maskrcnn.backends.yolo import MASK_THRESHOLD
     detector = create_detector('auto', weights=yolo_files['segment'], device='cpu', score_threshold=0.0,
                                max_detections=10, imgsz=320)
     assert detector.name == 'yolo' and 'auto:' in detector.describe()
     dets = detector.detect(image)
     assert 0 < len(dets) and len(dets.masks) == len(dets)
+    # Reference: ultralytics' own full-size masks of the same prediction. Masks at the model's
+    # input size (320 letterboxed) would put the right-shaped windows over the wrong pixels.
+    reference = YOLO(yolo_files['segment']).predict(
+        np.ascontiguousarray(image[..., ::-1]), conf=0.0, iou=detector.predict_options['iou'], imgsz=320,
+        max_det=10, retina_masks=True, verbose=False)[0]
+    ref_boxes = reference.boxes.xyxy.numpy()
+    ref_masks = reference.masks.data.numpy() > MASK_THRESHOLD
+    assert ref_masks.shape[1:] == image.shape[:2]
+    assert sum(window.sum() for window in dets.masks) > 0, 'some mask has pixels (else nothing is checked)'
     for box, window, origin in zip(dets.boxes, dets.masks, dets.mask_origins):
-        assert window.dtype == bool
-        # The window spans the box in original-image pixels (not the letterboxed input).
-        assert window.shape[1] >= int(box[2] - box[0]) and window.shape[0] >= int(box[3] - box[1])
-        assert paste_mask(window, origin, image.shape).sum() == window.sum()
+        # An untrained model repeats boxes (one per class): any reference row of this box.
+        rows = np.flatnonzero(np.abs(ref_boxes - box).max(axis=1) < 1e-3)
+        assert rows.size, box
+        x0, y0, x_end, y_end = (int(np.floor(box[0])), int(np.floor(box[1])),
+                                min(int(np.ceil(box[2])), image.shape[1]),
+                                min(int(np.ceil(box[3])), image.shape[0]))
+        # The window is the box in original-image pixels, not more (not the input size) ...
+        assert window.dtype == bool and tuple(origin) == (x0, y0)
+        assert window.shape == (y_end - y0, x_end - x0)
+        # ... and holds the whole mask, which lies inside the box.
+        outside = np.ones(image.shape[:2], bool)
+        outside[y0:y_end, x0:x_end] = False
+        assert not ref_masks[rows][:, outside].any()
+        full = paste_mask(window, origin, image.shape)
+        assert any(np.array_equal(full, ref_masks[row]) for row in rows)
 
 
 def test_release_name_without_internet_explains_how_to_get_it(tmp_path, monkeypatch):
