@@ -33,14 +33,14 @@ def peer():
     close_test_node(context, node, executor)
 
 
-def _set_string_param(node, executor, target, name, value):
+def _set_string_params(node, executor, target, **values):
     client = node.create_client(SetParameters, f'{target}/set_parameters')
     assert spin_until(executor, client.service_is_ready, REPLY_S)
     request = SetParameters.Request(parameters=[Parameter(name=name, value=ParameterValue(
-        type=ParameterType.PARAMETER_STRING, string_value=value))])
+        type=ParameterType.PARAMETER_STRING, string_value=value)) for name, value in values.items()])
     future = client.call_async(request)
     assert spin_until(executor, future.done, REPLY_S)
-    assert future.result().results[0].successful
+    assert all(r.successful for r in future.result().results)
 
 
 def _watch(executor, received, seconds):
@@ -78,7 +78,7 @@ def test_detector_transitions_over_the_lifecycle_services(peer, tmp_path):
         assert lifecycle.state() == 'unconfigured'
         assert 'configure failed' in proc.output() and 'missing.pth' in proc.output()
 
-        _set_string_param(node, executor, '/lc_detector', 'backend', 'hog')
+        _set_string_params(node, executor, '/lc_detector', backend='hog', weights='')
         assert lifecycle.transition('configure') is True, proc.output()
         assert lifecycle.state() == 'inactive'
         # Inactive: publishers exist, the camera is not subscribed.

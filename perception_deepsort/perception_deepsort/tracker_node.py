@@ -82,13 +82,12 @@ class TrackerNode(ManagedNode):
     def __init__(self):
         super().__init__(NODE_NAME, tracker_parameters())
         self.tracker = None
-        self._subs, self._timers, self._publishers = {}, [], ()
+        self._subs, self._timers, self._outputs = {}, [], ()
         self.counts = collections.Counter(frames=0, frames_without_image=0, images_rejected=0,
                                           masks_mismatched=0, frames_rejected=0, frames_failed=0,
                                           duplicate_stamps=0, resets=0)
         self.health = Counters(('rejected', 'failed', 'duplicate_stamp'))
-        declared = {s.name: self.get_parameter(s.name).value for s in self.parameter_specs}
-        self.diagnostics = NodeDiagnostics(self, declared, self.health, self._describe,
+        self.diagnostics = NodeDiagnostics(self, self.health, self._describe,
                                            lambda: self.lifecycle_state == 'active')
 
     def configure(self, params: dict) -> None:
@@ -115,7 +114,7 @@ class TrackerNode(ManagedNode):
                                                                'tracks/detections', OUTPUT_QOS)
         self._pub_image = (self.create_lifecycle_publisher(Image, 'tracks/image', OUTPUT_QOS)
                            if self.node_params['publish_annotated'] else None)
-        self._publishers = [p for p in (self._pub_tracks, self._pub_detections, self._pub_image)
+        self._outputs = [p for p in (self._pub_tracks, self._pub_detections, self._pub_image)
                             if p is not None]
 
     def activate(self) -> None:
@@ -154,9 +153,9 @@ class TrackerNode(ManagedNode):
 
     def cleanup(self) -> None:
         """Drop the tracker (tracks, ids) and the publishers."""
-        for publisher in self._publishers:
+        for publisher in self._outputs:
             self.destroy_lifecycle_publisher(publisher)
-        self._publishers = ()
+        self._outputs = ()
         self.tracker = None
 
     def _describe(self) -> dict:

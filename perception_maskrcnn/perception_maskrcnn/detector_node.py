@@ -118,13 +118,12 @@ class DetectorNode(ManagedNode):
         self.detector = None
         self._worker = None
         self._subscription = self._log_timer = None
-        self._publishers = ()
+        self._outputs = ()
         self.counts = collections.Counter(received=0, processed=0, dropped_stale=0, rejected=0,
                                           failed=0)
         self._inference_s = 0.0
         self.health = Counters(('stale', 'malformed', 'failed'))
-        declared = {s.name: self.get_parameter(s.name).value for s in PARAMETERS}
-        self.diagnostics = NodeDiagnostics(self, declared, self.health, self._describe,
+        self.diagnostics = NodeDiagnostics(self, self.health, self._describe,
                                            lambda: self.lifecycle_state == 'active')
 
     def configure(self, params: dict) -> None:
@@ -146,7 +145,7 @@ class DetectorNode(ManagedNode):
                                                           OUTPUT_QOS)
         self._pub_image = (self.create_lifecycle_publisher(Image, 'detections/image', OUTPUT_QOS)
                            if params['publish_annotated'] else None)
-        self._publishers = [p for p in (self._pub_detections, self._pub_masks, self._pub_image)
+        self._outputs = [p for p in (self._pub_detections, self._pub_masks, self._pub_image)
                             if p is not None]
 
     def activate(self) -> None:
@@ -186,9 +185,9 @@ class DetectorNode(ManagedNode):
 
     def cleanup(self) -> None:
         """Release the model and the publishers."""
-        for publisher in self._publishers:
+        for publisher in self._outputs:
             self.destroy_lifecycle_publisher(publisher)
-        self._publishers = ()
+        self._outputs = ()
         self.detector = None
 
     def _describe(self) -> dict:

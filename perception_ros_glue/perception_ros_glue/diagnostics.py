@@ -152,10 +152,12 @@ class NodeDiagnostics:
     the node takes input now.
     """
 
-    def __init__(self, node, params: dict, counters: Counters, describe, is_active):
+    def __init__(self, node, counters: Counters, describe, is_active):
+        """``node`` has declared ``DIAGNOSTICS_PARAMETERS``."""
         from diagnostic_msgs.msg import DiagnosticArray
         from rclpy.clock import Clock, ClockType
-        from perception_ros_glue.node_params import OUTPUT_QOS
+        from perception_ros_glue.node_params import OUTPUT_QOS, parameter_values
+        params = parameter_values(node, DIAGNOSTICS_PARAMETERS)
         self.node, self.counters = node, counters
         self._describe, self._is_active = describe, is_active
         self.thresholds = Thresholds.from_params(params)

@@ -108,11 +108,11 @@ class ManagedNode(LifecycleNode):
 
     def _release_all(self) -> None:
         """Deactivate and clean up from whatever state the node is in."""
-        if self.lifecycle_state == 'active':
+        if getattr(self, 'lifecycle_state', None) == 'active':  # None: constructor failed
             super().on_deactivate(None)
             self.deactivate()
             self.lifecycle_state = 'inactive'
-        if self.lifecycle_state == 'inactive':
+        if getattr(self, 'lifecycle_state', None) == 'inactive':
             self.cleanup()
             self.lifecycle_state = 'unconfigured'
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rcl_interfaces.msg import ParameterDescriptor
+from rclpy.exceptions import ParameterUninitializedException
 from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 
@@ -40,7 +41,10 @@ def parameter_values(node, specs) -> dict:
     configured: values set while unconfigured apply); floats checked as declare_parameters does."""
     values = {}
     for spec in specs:
-        value = node.get_parameter(spec.name).value
+        try:
+            value = node.get_parameter(spec.name).value
+        except ParameterUninitializedException:  # an empty list, declared typed without value
+            value = None
         if value is None:
             value = list(spec.default)
         elif isinstance(spec.default, float) and not spec.dynamic_typing:
