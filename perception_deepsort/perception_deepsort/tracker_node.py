@@ -82,7 +82,7 @@ class TrackerNode(ManagedNode):
     def __init__(self):
         super().__init__(NODE_NAME, tracker_parameters())
         self.tracker = None
-        self._subs, self._timers, self._outputs = {}, [], ()
+        self._subs, self._active_timers, self._outputs = {}, [], ()
         self.counts = collections.Counter(frames=0, frames_without_image=0, images_rejected=0,
                                           masks_mismatched=0, frames_rejected=0, frames_failed=0,
                                           duplicate_stamps=0, resets=0)
@@ -133,10 +133,10 @@ class TrackerNode(ManagedNode):
                 Image, 'image', self._on_image, qos, raw=True)
         # Steady clock: waiting and diagnostics keep working under use_sim_time without /clock.
         steady = Clock(clock_type=ClockType.STEADY_TIME)
-        self._timers = [self.create_timer(max(self.node_params['sync_timeout_s'] / 2, 0.01),
+        self._active_timers = [self.create_timer(max(self.node_params['sync_timeout_s'] / 2, 0.01),
                                           self._drain, clock=steady)]
         if self.node_params['diagnostics_period_s'] > 0:
-            self._timers.append(self.create_timer(self.node_params['diagnostics_period_s'],
+            self._active_timers.append(self.create_timer(self.node_params['diagnostics_period_s'],
                                                   self._log_counts, clock=steady))
 
     def deactivate(self) -> None:
@@ -144,9 +144,9 @@ class TrackerNode(ManagedNode):
         for sub in self._subs.values():
             self.destroy_subscription(sub)
         self._subs = {}
-        for timer in self._timers:
+        for timer in self._active_timers:
             self.destroy_timer(timer)
-        self._timers = []
+        self._active_timers = []
         if self.tracker is not None:
             self._sync.clear()
             self._log_counts()
