@@ -25,7 +25,7 @@ CONFIGS = sorted((ROOT / 'config').glob('*.yaml'))
 ARGUMENTS = {'camera_topic', 'backend', 'weights', 'device', 'config', 'use_sim_time', 'rviz',
              'autostart'}
 # What the launch file passes on top of the YAML (the launch arguments that map to parameters).
-OVERRIDES = dict(backend='hog', weights='', device='cpu', use_sim_time=True)
+OVERRIDES = dict(backend='hog', weights='', device='cpu', use_sim_time=True, autostart=True)
 
 
 @pytest.fixture(scope='module')
