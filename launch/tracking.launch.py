@@ -10,7 +10,7 @@ launch; both read the same YAML parameter file.
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, OpaqueFunction
 from launch.substitutions import LaunchConfiguration
-from launch_ros.actions import Node
+from launch_ros.actions import LifecycleNode, Node
 
 from perception_bringup import graph_spec
 
@@ -23,6 +23,8 @@ ARGUMENTS = (
     ('config', str(graph_spec.DEFAULT_CONFIG), 'ROS parameter file of detector_node and tracker_node.'),
     ('use_sim_time', 'false', 'Follow /clock (bag playback with --clock).'),
     ('rviz', 'false', 'Start rviz2 with config/tracking.rviz.'),
+    ('autostart', 'true', 'Bring detector_node and tracker_node (managed nodes) to active; '
+     'false = leave them unconfigured for an external lifecycle manager.'),
 )
 
 
@@ -35,11 +37,21 @@ def _nodes(context):
     """Node actions of graph_spec.graph() for the resolved launch arguments."""
     value = {name: LaunchConfiguration(name).perform(context) for name, _, _ in ARGUMENTS}
     specs = graph_spec.graph(value['camera_topic'], value['backend'], value['weights'],
-                             value['device'], _is_true(value['use_sim_time']), _is_true(value['rviz']))
-    return [Node(package=spec.package, executable=spec.executable, name=spec.name,
-                 parameters=([value['config']] if spec.uses_params_file else []) + [spec.parameters],
-                 remappings=list(spec.remappings), arguments=list(spec.arguments), output='screen')
-            for spec in specs]
+                             value['device'], _is_true(value['use_sim_time']), _is_true(value['rviz']),
+                             _is_true(value['autostart']))
+    return [_action(spec, value['config']) for spec in specs]
+
+
+def _action(spec, config):
+    """A launch_ros Node (LifecycleNode for managed nodes; respawning ones with the delay)."""
+    kwargs = dict(package=spec.package, executable=spec.executable, name=spec.name,
+                  parameters=([config] if spec.uses_params_file else []) + [spec.parameters],
+                  remappings=list(spec.remappings), arguments=list(spec.arguments), output='screen')
+    if spec.respawn:
+        kwargs.update(respawn=True, respawn_delay=graph_spec.RESPAWN_DELAY_S)
+    if spec.managed:
+        return LifecycleNode(namespace='', **kwargs)
+    return Node(**kwargs)
 
 
 def generate_launch_description():

@@ -23,6 +23,13 @@ class _Recorded:
         self.args, self.kwargs = args, kwargs
 
 
+class _RecordedLifecycleNode(_Recorded):
+    """`launch_ros.actions.LifecycleNode`: like Node, but `name` and `namespace` are required."""
+
+    def __init__(self, *, name, namespace, **kwargs):
+        super().__init__(name=name, namespace=namespace, **kwargs)
+
+
 class _LaunchConfiguration:
     """`LaunchConfiguration(name).perform(context)`: the argument's value in the context."""
 
@@ -45,6 +52,7 @@ def _standin_modules():
     launch_ros = types.ModuleType('launch_ros')
     launch_ros.actions = types.ModuleType('launch_ros.actions')
     launch_ros.actions.Node = _Recorded
+    launch_ros.actions.LifecycleNode = _RecordedLifecycleNode
     return {'launch': launch, 'launch.actions': launch.actions,
             'launch.substitutions': launch.substitutions,
             'launch_ros': launch_ros, 'launch_ros.actions': launch_ros.actions}
@@ -82,14 +90,20 @@ def test_nodes_for_non_default_arguments(launch_file, tmp_path):
     context = _context(launch_file, camera_topic='/front/image_color', backend='yolo',
                        weights='/w/people.pt', device='cuda:1', config=str(config),
                        use_sim_time='True', rviz='false')
-    nodes = [n.kwargs for n in launch_file._nodes(context)]
-    assert [(n['package'], n['executable'], n['name']) for n in nodes] == [
-        ('perception_maskrcnn', 'detector_node', 'detector_node'),
-        ('perception_deepsort', 'tracker_node', 'tracker_node')]
+    actions = launch_file._nodes(context)
+    assert all(isinstance(a, _RecordedLifecycleNode) for a in actions)  # managed nodes
+    nodes = [n.kwargs for n in actions]
+    assert [(n['package'], n['executable'], n['name'], n['namespace']) for n in nodes] == [
+        ('perception_maskrcnn', 'detector_node', 'detector_node', ''),
+        ('perception_deepsort', 'tracker_node', 'tracker_node', '')]
     detector, tracker = nodes
     assert detector['parameters'] == [str(config), {'backend': 'yolo', 'weights': '/w/people.pt',
-                                                    'device': 'cuda:1', 'use_sim_time': True}]
-    assert tracker['parameters'] == [str(config), {'device': 'cuda:1', 'use_sim_time': True}]
+                                                    'device': 'cuda:1', 'use_sim_time': True,
+                                                    'autostart': True}]
+    assert tracker['parameters'] == [str(config), {'device': 'cuda:1', 'use_sim_time': True,
+                                                   'autostart': True}]
+    assert all(n['respawn'] is True and n['respawn_delay'] == graph_spec.RESPAWN_DELAY_S
+               for n in nodes)
     remaps = [('image', '/front/image_color'), ('image/compressed', '/front/image_color/compressed')]
     assert detector['remappings'] == tracker['remappings'] == remaps
     assert detector['arguments'] == tracker['arguments'] == []
@@ -98,8 +112,10 @@ def test_nodes_for_non_default_arguments(launch_file, tmp_path):
 def test_defaults_keep_the_parameter_file_and_rviz_gets_its_config(launch_file):
     nodes = [n.kwargs for n in launch_file._nodes(_context(launch_file, rviz='1'))]
     detector, tracker, rviz = nodes
-    assert detector['parameters'] == [str(graph_spec.DEFAULT_CONFIG), {'use_sim_time': False}]
-    assert tracker['parameters'] == [str(graph_spec.DEFAULT_CONFIG), {'use_sim_time': False}]
+    defaults = {'use_sim_time': False, 'autostart': True}
+    assert detector['parameters'] == [str(graph_spec.DEFAULT_CONFIG), defaults]
+    assert tracker['parameters'] == [str(graph_spec.DEFAULT_CONFIG), defaults]
+    assert 'respawn' not in rviz and 'namespace' not in rviz
     assert detector['remappings'][0] == ('image', graph_spec.DEFAULT_IMAGE_TOPIC)
     assert (rviz['package'], rviz['executable']) == ('rviz2', 'rviz2')
     assert rviz['parameters'] == [{'use_sim_time': False}]  # no node YAML for rviz
@@ -114,6 +130,11 @@ def test_boolean_arguments(launch_file, text, expected):
     nodes = [n.kwargs for n in launch_file._nodes(_context(launch_file, use_sim_time=text, rviz=text))]
     assert len(nodes) == (3 if expected else 2)
     assert all(n['parameters'][-1]['use_sim_time'] is expected for n in nodes)
+
+
+def test_autostart_false_leaves_the_managed_nodes_to_a_lifecycle_manager(launch_file):
+    nodes = [n.kwargs for n in launch_file._nodes(_context(launch_file, autostart='false'))]
+    assert [n['parameters'][-1]['autostart'] for n in nodes] == [False, False]
 
 
 def test_real_launch_api_where_installed():

@@ -21,6 +21,8 @@ CONFIG_DIR = _config_dir()
 DEFAULT_CONFIG = CONFIG_DIR / 'tracking.yaml'
 RVIZ_CONFIG = CONFIG_DIR / 'tracking.rviz'
 DEFAULT_IMAGE_TOPIC = '/camera/image_raw'
+# Seconds between a node's death and its restart (launch `respawn_delay`, run-graph alike).
+RESPAWN_DELAY_S = 2.0
 # Topics the graph publishes (relative names resolve in the nodes' namespace, here the root).
 OUTPUT_TOPICS = ('/detections', '/detections/masks', '/detections/image',
                  '/tracks', '/tracks/detections', '/tracks/image')
@@ -37,6 +39,8 @@ class NodeSpec:
     parameters: dict = field(default_factory=dict)
     arguments: tuple = ()
     uses_params_file: bool = True
+    managed: bool = False  # a lifecycle node (launch_ros LifecycleNode)
+    respawn: bool = False  # restarted after RESPAWN_DELAY_S when it dies
 
 
 def camera_remappings(image_topic):
@@ -45,18 +49,23 @@ def camera_remappings(image_topic):
 
 
 def graph(image_topic=DEFAULT_IMAGE_TOPIC, backend=None, weights=None, device=None,
-          use_sim_time=False, rviz=False):
-    """The NodeSpecs of the tracking graph; None/'' options keep the parameter file's values."""
+          use_sim_time=False, rviz=False, autostart=True):
+    """The NodeSpecs of the tracking graph; None/'' options keep the parameter file's values.
+
+    detector_node and tracker_node are managed nodes that respawn; ``autostart`` False leaves
+    them unconfigured for an external lifecycle manager.
+    """
     detector_params = {k: v for k, v in (('backend', backend), ('weights', weights),
                                           ('device', device)) if v}
     tracker_params = {'device': device} if device else {}
     for params in (detector_params, tracker_params):
         params['use_sim_time'] = bool(use_sim_time)
+        params['autostart'] = bool(autostart)
     nodes = [
         NodeSpec('perception_maskrcnn', 'detector_node', 'detector_node',
-                 camera_remappings(image_topic), detector_params),
+                 camera_remappings(image_topic), detector_params, managed=True, respawn=True),
         NodeSpec('perception_deepsort', 'tracker_node', 'tracker_node',
-                 camera_remappings(image_topic), tracker_params),
+                 camera_remappings(image_topic), tracker_params, managed=True, respawn=True),
     ]
     if rviz:
         nodes.append(NodeSpec('rviz2', 'rviz2', 'rviz2', (), {'use_sim_time': bool(use_sim_time)},

@@ -1,9 +1,12 @@
 """perception-run-graph: run the tracking graph of the launch file, each node in its own process.
 
 The nodes come from `graph_spec` (the launch file's own description) and read the same YAML
-parameter file. Their output is forwarded with a `[node]` prefix. Ctrl-C or SIGTERM stops them
-in order: SIGINT to each, then SIGTERM and SIGKILL for any that outlive the timeout. The exit
-code is non-zero when a node died on its own or had to be killed.
+parameter file. Their output is forwarded with a `[node]` prefix. A respawning node
+(detector_node, tracker_node) that dies is restarted after `graph_spec.RESPAWN_DELAY_S`, like the
+launch file's `respawn`, and its restarts are counted; one that exits with code 1 (a configuration
+error, which a restart cannot fix) or any other node that dies stops the graph. Ctrl-C or SIGTERM
+stops them in order: SIGINT to each, then SIGTERM and SIGKILL for any that outlive the timeout.
+The exit code is non-zero when a node died on its own or had to be killed.
 """
 import argparse
 import os
@@ -11,6 +14,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 from ament_index_python.packages import PackageNotFoundError, get_package_prefix
@@ -33,6 +37,9 @@ def add_graph_arguments(parser):
     parser.add_argument('--weights', default=None, help='detector weights; default: config')
     parser.add_argument('--device', default=None, help='auto | cpu | cuda | cuda:N; default: config')
     parser.add_argument('--use-sim-time', action='store_true', help='nodes follow /clock')
+    parser.add_argument('--no-autostart', dest='autostart', action='store_false',
+                        help='leave the managed nodes unconfigured for an external lifecycle '
+                             'manager (default: they configure and activate themselves)')
 
 
 def parse_args(argv=None):
@@ -42,6 +49,9 @@ def parse_args(argv=None):
     parser.add_argument('--rviz', action='store_true', help='also start rviz2 (when installed)')
     parser.add_argument('--stop-timeout', type=float, default=20.0,
                         help='seconds a node gets to stop after SIGINT before SIGTERM (default 20)')
+    parser.add_argument('--no-respawn', dest='respawn', action='store_false',
+                        help='a node that dies stops the graph (default: detector_node and '
+                             f'tracker_node restart after {graph_spec.RESPAWN_DELAY_S:g} s)')
     return parser.parse_args(argv)
 
 
@@ -63,7 +73,8 @@ def node_commands(args):
     if not args.config.is_file():
         raise UserError(f'parameter file {args.config} does not exist')
     specs = graph_spec.graph(args.image_topic, args.backend, args.weights, args.device,
-                             args.use_sim_time, getattr(args, 'rviz', False))
+                             args.use_sim_time, getattr(args, 'rviz', False),
+                             getattr(args, 'autostart', True))
     return [(s, [str(executable_path(s)), *s.arguments, *graph_spec.ros_args(s, args.config)])
             for s in specs]
 
@@ -74,15 +85,22 @@ class NodeProcesses:
     def __init__(self, commands, out=sys.stdout):
         self.out, self.lock = out, threading.Lock()
         self.procs, self.threads = {}, []
-        for spec, argv in commands:
-            # Own session: a terminal's Ctrl-C reaches only us, and we forward exactly one SIGINT.
-            proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, start_new_session=True,
-                                    env={**os.environ, 'PYTHONUNBUFFERED': '1'})
-            self.procs[spec.name] = proc
-            thread = threading.Thread(target=self._forward, args=(spec.name, proc), daemon=True)
-            thread.start()
-            self.threads.append(thread)
+        self.specs = {spec.name: (spec, argv) for spec, argv in commands}
+        self.restarts = {name: 0 for name in self.specs}
+        for name in self.specs:
+            self.start(name)
+
+    def start(self, name):
+        """Start (or restart) one node's process."""
+        argv = self.specs[name][1]
+        # Own session: a terminal's Ctrl-C reaches only us, and we forward exactly one SIGINT.
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True,
+                                env={**os.environ, 'PYTHONUNBUFFERED': '1'})
+        self.procs[name] = proc
+        thread = threading.Thread(target=self._forward, args=(name, proc), daemon=True)
+        thread.start()
+        self.threads.append(thread)
 
     def _forward(self, name, proc):
         """Copy one process's output lines, prefixed with its node name."""
@@ -111,10 +129,7 @@ def run(args):
         signal.signal(sig, lambda *_: stop.set())
     nodes = NodeProcesses(commands)
     print(f'{PROG}: started {", ".join(nodes.procs)} with {args.config}', flush=True)
-    while not stop.wait(0.2):
-        if nodes.exited():
-            break
-    died = {n: rc for n, rc in nodes.exited().items()}
+    died = watch(nodes, stop, getattr(args, 'respawn', True))
     forced = nodes.stop(args.stop_timeout)
     for name, code in died.items():
         print(f'{PROG}: error: {name} exited with code {code} while the graph was running', flush=True)
@@ -129,6 +144,28 @@ def run(args):
         return 1
     print(f'{PROG}: all nodes stopped cleanly', flush=True)
     return 0
+
+
+def watch(nodes, stop, respawn=True):
+    """Until ``stop`` is set: restart respawning nodes that died (not on exit code 1), after the
+    delay; returns {name: exit code} of a node whose death stops the graph (empty on ``stop``)."""
+    due = {}  # name -> monotonic time of its restart
+    while not stop.wait(0.1):
+        for name, code in nodes.exited().items():
+            if name in due:
+                continue
+            if not (respawn and nodes.specs[name][0].respawn and code != 1):
+                return {name: code}
+            due[name] = time.monotonic() + graph_spec.RESPAWN_DELAY_S
+            print(f'{PROG}: {name} died (exit code {code}); restarting in '
+                  f'{graph_spec.RESPAWN_DELAY_S:g} s', flush=True)
+        for name, when in list(due.items()):
+            if time.monotonic() >= when:
+                del due[name]
+                nodes.restarts[name] += 1
+                nodes.start(name)
+                print(f'{PROG}: restarted {name} (restart {nodes.restarts[name]})', flush=True)
+    return {}
 
 
 def main(argv=None):

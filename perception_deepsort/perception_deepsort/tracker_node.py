@@ -1,4 +1,9 @@
-"""ROS 2 node ``tracker_node``: detections (+ masks, + image) in, DeepSORT tracks out.
+"""ROS 2 managed node ``tracker_node``: detections (+ masks, + image) in, DeepSORT tracks out.
+
+Lifecycle (``ManagedNode``): configure builds the tracker and its embedder and creates the
+publishers; activate subscribes; deactivate unsubscribes and forgets half-paired messages;
+cleanup drops the tracker (its tracks and ids). ``autostart`` (default) goes to active at
+start-up. Its status goes to ``/diagnostics`` every second.
 
 Detections, masks and images are paired by header stamp (``stamp_sync``); a frame whose image
 does not arrive within ``sync_timeout_s`` is tracked on motion alone. Outputs carry the header of
@@ -20,7 +25,6 @@ import typing
 from perception_msgs.msg import InstanceMaskArray, TrackedObjectArray
 from rclpy.clock import Clock, ClockType
 from rclpy.logging import LoggingSeverity
-from rclpy.node import Node
 from sensor_msgs.msg import Image
 from vision_msgs.msg import Detection2DArray
 
@@ -29,11 +33,13 @@ from perception_deepsort.deep_sort import DeepSort, build_embedder
 from perception_deepsort.stamp_sync import StampSync
 from perception_deepsort.track_drawing import TrackDrawer
 from perception_deepsort.track_conversions import confirmed_detections, tracks_to_msg
+from perception_ros_glue.diagnostics import DIAGNOSTICS_PARAMETERS, Counters, NodeDiagnostics
 from perception_ros_glue.frame_timing import FrameTiming
 from perception_ros_glue.image_conversion import (ImageConversionError, array_to_image,
                                                   image_from_cdr, image_to_rgb)
+from perception_ros_glue.managed_node import ManagedNode
 from perception_ros_glue.node_main import run_node
-from perception_ros_glue.node_params import OUTPUT_QOS, ParamSpec, declare_parameters, input_qos
+from perception_ros_glue.node_params import OUTPUT_QOS, ParamSpec, input_qos
 from perception_ros_glue.ros_conversions import msgs_to_detections, stamp_to_ns
 
 NODE_NAME = 'tracker_node'
@@ -50,7 +56,7 @@ NODE_PARAMETERS = (
               '(0 = none).'),
     ParamSpec('qos', 'sensor_data', "Input QoS: 'sensor_data' (best effort) or 'reliable'."),
     ParamSpec('diagnostics_period_s', 10.0, 'Period of the counters log line [s]; 0 = never.'),
-)
+) + DIAGNOSTICS_PARAMETERS
 
 
 def tracker_parameters() -> tuple[ParamSpec, ...]:
@@ -70,58 +76,100 @@ class DecodedImage(typing.NamedTuple):
     motion: object  # MotionFrame, None when camera motion is off
 
 
-class TrackerNode(Node):
+class TrackerNode(ManagedNode):
     """DeepSORT over ROS topics."""
 
     def __init__(self):
-        super().__init__(NODE_NAME)
-        params = declare_parameters(self, tracker_parameters())
+        super().__init__(NODE_NAME, tracker_parameters())
+        self.tracker = None
+        self._subs, self._active_timers, self._outputs = {}, [], ()
+        self.counts = collections.Counter(frames=0, frames_without_image=0, images_rejected=0,
+                                          masks_mismatched=0, frames_rejected=0, frames_failed=0,
+                                          duplicate_stamps=0, resets=0)
+        self.health = Counters(('rejected', 'failed', 'duplicate_stamp'))
+        self.diagnostics = NodeDiagnostics(self, self.health, self._describe,
+                                           lambda: self.lifecycle_state == 'active')
+
+    def configure(self, params: dict) -> None:
+        """Build the tracker (missing embedder weights fail here) and the publishers."""
         config_names = {f.name for f in dataclasses.fields(TrackerConfig)}
         self.config = TrackerConfig(**{k: v for k, v in params.items() if k in config_names})
-        self.params = {k: v for k, v in params.items() if k not in config_names}
-        # Built now, not on the first frame: missing weights stop the node at once.
+        self.node_params = {k: v for k, v in params.items() if k not in config_names}
         self.tracker = DeepSort(self.config, build_embedder(self.config))
         self.get_logger().info(
             f'tracker: embedder={self.config.embedder if self.tracker.embedder else "none"} '
             f'appearance={self.config.use_appearance} camera_motion={self.config.camera_motion}')
-
-        self.counts = collections.Counter(frames=0, frames_without_image=0, images_rejected=0,
-                                          masks_mismatched=0, frames_rejected=0, frames_failed=0,
-                                          duplicate_stamps=0, resets=0)
         self._class_names: list[str] = []
         self._last_stamp: int | None = None
-        self._drawer = TrackDrawer(self.params['trail_length'])
+        self._drawer = TrackDrawer(self.node_params['trail_length'])
         # Per-frame stage times are logged only at debug level (--log-level tracker_node:=debug).
         self._log_timing = self.get_logger().get_effective_level() <= LoggingSeverity.DEBUG
-        want_image = self.tracker.needs_image or self.params['publish_annotated']
-        self._sync = StampSync(('image', 'masks') if want_image else ('masks',),
-                               self.params['sync_buffer'], self.params['sync_timeout_s'])
+        self._want_image = self.tracker.needs_image or self.node_params['publish_annotated']
+        self._sync = StampSync(('image', 'masks') if self._want_image else ('masks',),
+                               self.node_params['sync_buffer'], self.node_params['sync_timeout_s'])
+        self._qos = input_qos(self.node_params['qos'])
+        self._pub_tracks = self.create_lifecycle_publisher(TrackedObjectArray, 'tracks',
+                                                           OUTPUT_QOS)
+        self._pub_detections = self.create_lifecycle_publisher(Detection2DArray,
+                                                               'tracks/detections', OUTPUT_QOS)
+        self._pub_image = (self.create_lifecycle_publisher(Image, 'tracks/image', OUTPUT_QOS)
+                           if self.node_params['publish_annotated'] else None)
+        self._outputs = [p for p in (self._pub_tracks, self._pub_detections, self._pub_image)
+                            if p is not None]
 
-        qos = input_qos(self.params['qos'])
-        self._pub_tracks = self.create_publisher(TrackedObjectArray, 'tracks', OUTPUT_QOS)
-        self._pub_detections = self.create_publisher(Detection2DArray, 'tracks/detections',
-                                                     OUTPUT_QOS)
-        self._pub_image = (self.create_publisher(Image, 'tracks/image', OUTPUT_QOS)
-                           if self.params['publish_annotated'] else None)
+    def activate(self) -> None:
+        """Subscribe to detections, masks and (when needed) images; start the timers."""
+        qos = self._qos
         # Callbacks take the message info too: its DDS reception time goes to the timing log.
-        self.create_subscription(Detection2DArray, 'detections', self._on_detections, qos)
+        self._subs = {'detections': self.create_subscription(
+            Detection2DArray, 'detections', self._on_detections, qos)}
         # Camera motion to the newest image is worked out ahead, between frames (see _prepare_next).
         self._newest_image: tuple | None = None  # (stamp, MotionFrame)
         self._motion_wanted = True  # the first image after a tracked frame gets its motion ahead
-        self._subs = {'masks': self.create_subscription(
-            InstanceMaskArray, 'detections/masks', lambda m, i: self._on_part('masks', m, i),
-            qos)}
-        if want_image:
+        self._subs['masks'] = self.create_subscription(
+            InstanceMaskArray, 'detections/masks', lambda m, i: self._on_part('masks', m, i), qos)
+        if self._want_image:
             self._subs['image'] = self.create_subscription(
                 Image, 'image', self._on_image, qos, raw=True)
         # Steady clock: waiting and diagnostics keep working under use_sim_time without /clock.
         steady = Clock(clock_type=ClockType.STEADY_TIME)
-        self.create_timer(max(self.params['sync_timeout_s'] / 2, 0.01), self._drain, clock=steady)
-        if self.params['diagnostics_period_s'] > 0:
-            self.create_timer(self.params['diagnostics_period_s'], self._log_counts, clock=steady)
+        self._active_timers = [self.create_timer(max(self.node_params['sync_timeout_s'] / 2, 0.01),
+                                          self._drain, clock=steady)]
+        if self.node_params['diagnostics_period_s'] > 0:
+            self._active_timers.append(self.create_timer(self.node_params['diagnostics_period_s'],
+                                                  self._log_counts, clock=steady))
+
+    def deactivate(self) -> None:
+        """Unsubscribe, stop the timers, forget half-paired messages; tracks are kept."""
+        for sub in self._subs.values():
+            self.destroy_subscription(sub)
+        self._subs = {}
+        for timer in self._active_timers:
+            self.destroy_timer(timer)
+        self._active_timers = []
+        if self.tracker is not None:
+            self._sync.clear()
+            self._log_counts()
+
+    def cleanup(self) -> None:
+        """Drop the tracker (tracks, ids) and the publishers."""
+        for publisher in self._outputs:
+            self.destroy_lifecycle_publisher(publisher)
+        self._outputs = ()
+        self.tracker = None
+
+    def _describe(self) -> dict:
+        """What the node runs, for /diagnostics."""
+        info = {'lifecycle_state': self.lifecycle_state}
+        if self.tracker is not None:
+            info['embedder'] = self.config.embedder if self.tracker.embedder else 'none'
+            info['device'] = self.config.device
+            info['frames_without_image'] = self.counts['frames_without_image']
+        return info
 
     def _on_detections(self, msg: Detection2DArray, info) -> None:
         """Queue the detections of one image until its image and masks are there."""
+        self.health.input()
         self._sync.add_primary(stamp_to_ns(msg.header.stamp), self._received(msg, info),
                                time.monotonic())
         self._drain()
@@ -175,7 +223,8 @@ class TrackerNode(Node):
     def _expected_parts(self) -> list[str]:
         """Streams worth waiting for: published, and (the image) used by someone."""
         # Only wait for streams somebody publishes (e.g. a detector without masks).
-        expected = [k for k, sub in self._subs.items() if sub.get_publisher_count() > 0]
+        expected = [k for k, sub in self._subs.items()
+                    if k != 'detections' and sub.get_publisher_count() > 0]
         if 'image' in expected and not (self.tracker.needs_image or self._annotated_wanted()):
             expected.remove('image')  # nobody needs it now: do not hold the tracks back for it
         return expected
@@ -197,9 +246,13 @@ class TrackerNode(Node):
             timing.since_stamp('paired')
             timing.restart()
             try:
+                tracked_before = self.counts['frames']
                 self.track(parts['detections'], parts.get('masks'), parts.get('image'), timing)
+                if self.counts['frames'] > tracked_before:  # tracks published
+                    self.health.output(time.time() - frame.primary[2])
             except Exception as exc:  # one bad frame (or embedder failure) must not stop tracking
                 self.counts['frames_failed'] += 1
+                self.health.drop('failed')
                 self.get_logger().error(f'tracking a frame failed: {exc}',
                                         throttle_duration_sec=WARN_PERIOD_S)
 
@@ -209,6 +262,7 @@ class TrackerNode(Node):
         if last is not None and stamp == last:
             self._last_stamp = last
             self.counts['duplicate_stamps'] += 1
+            self.health.drop('duplicate_stamp')
             self.get_logger().warning(
                 f'skipping detections with a repeated stamp '
                 f'({self.counts["duplicate_stamps"]} so far)',
@@ -268,6 +322,7 @@ class TrackerNode(Node):
                                          motion_frame=motion)
         except ValueError as exc:
             self.counts['frames_rejected'] += 1
+            self.health.drop('rejected')
             self.get_logger().warning(f'skipping a frame the tracker rejected: {exc}',
                                       throttle_duration_sec=WARN_PERIOD_S)
             return

@@ -1,4 +1,9 @@
-"""ROS 2 node ``detector_node``: camera images in; detections, masks and annotated images out.
+"""ROS 2 managed node ``detector_node``: camera images in; detections, masks and annotated images out.
+
+Lifecycle (``ManagedNode``): configure loads the model and warms it up (one inference on a
+blank frame) and creates the publishers; activate subscribes to the camera and starts the
+inference thread; deactivate stops both; cleanup releases the model. ``autostart`` (default)
+goes to active at start-up. Its status goes to ``/diagnostics`` every second (``diagnostics``).
 
 The subscription callback only hands the message to a worker thread through a bounded queue
 (``queue_size`` 1 = newest frame only), so when inference is slower than the camera stale frames
@@ -15,23 +20,24 @@ import threading
 import time
 
 import cv2
+import numpy as np
 
 from rclpy.clock import Clock, ClockType
 from rclpy.logging import LoggingSeverity
-from rclpy.node import Node
 from sensor_msgs.msg import CompressedImage, Image
 from perception_msgs.msg import InstanceMaskArray
 from vision_msgs.msg import Detection2DArray
 
 from perception_maskrcnn.backends import choose_backend, create_detector
+from perception_ros_glue.diagnostics import DIAGNOSTICS_PARAMETERS, Counters, NodeDiagnostics
 from perception_ros_glue.frame_queue import LatestFrames
 from perception_ros_glue.frame_timing import FrameTiming
 from perception_ros_glue.image_conversion import (ImageConversionError, array_to_image,
                                                   compressed_from_cdr, compressed_to_rgb,
                                                   image_from_cdr, image_to_rgb)
+from perception_ros_glue.managed_node import ManagedNode
 from perception_ros_glue.node_main import run_node
-from perception_ros_glue.node_params import (OUTPUT_QOS, ParamSpec, check_choice,
-                                             declare_parameters, input_qos)
+from perception_ros_glue.node_params import OUTPUT_QOS, ParamSpec, check_choice, input_qos
 from perception_ros_glue.ros_conversions import detections_to_msgs, stamp_to_ns
 from perception_ros_glue.visualization import color_for, draw_instances
 
@@ -67,7 +73,10 @@ PARAMETERS = (
               'tracker: lower latency around inference, slower inference.'),
     ParamSpec('publish_annotated', False, "Publish 'detections/image' (masks, boxes, labels)."),
     ParamSpec('diagnostics_period_s', 10.0, 'Period of the counters log line [s]; 0 = never.'),
-)
+    ParamSpec('warmup', True, 'Run one inference on a blank frame when configuring, so that the '
+              'first camera frame does not pay the first-call costs (allocation, JIT, export).'),
+) + DIAGNOSTICS_PARAMETERS
+WARMUP_SHAPE = (480, 640, 3)
 
 
 def build_detector(params: dict):
@@ -101,49 +110,101 @@ def limit_inference_threads(threads: int) -> None:
         sys.modules['torch'].set_num_threads(threads)
 
 
-class DetectorNode(Node):
+class DetectorNode(ManagedNode):
     """Runs a ``Detector`` on the newest camera frame and publishes its results."""
 
     def __init__(self):
-        super().__init__(NODE_NAME)
-        self.params = declare_parameters(self, PARAMETERS)
-        check_choice('input', self.params['input'], ('raw', 'compressed'))
-        qos = input_qos(self.params['qos'])
-        self.detector = build_detector(self.params)
-        limit_inference_threads(self.params['inference_threads'])
-        self.get_logger().info(f'detector: {self.detector.describe()}'
-                               + (f", {self.params['inference_threads']} inference thread(s)"
-                                  if self.params['inference_threads'] > 0 else ''))
-
+        super().__init__(NODE_NAME, PARAMETERS)
+        self.detector = None
+        self._worker = None
+        self._subscription = self._log_timer = None
+        self._outputs = ()
         self.counts = collections.Counter(received=0, processed=0, dropped_stale=0, rejected=0,
                                           failed=0)
         self._inference_s = 0.0
+        self.health = Counters(('stale', 'malformed', 'failed'))
+        self.diagnostics = NodeDiagnostics(self, self.health, self._describe,
+                                           lambda: self.lifecycle_state == 'active')
+
+    def configure(self, params: dict) -> None:
+        """Check the parameters, load the model and warm it up, create the publishers."""
+        check_choice('input', params['input'], ('raw', 'compressed'))
+        self._qos = input_qos(params['qos'])
+        self.detector = build_detector(params)
+        limit_inference_threads(params['inference_threads'])
+        if params['warmup']:
+            self.detector.detect(np.zeros(WARMUP_SHAPE, np.uint8))
+        self.get_logger().info(f'detector: {self.detector.describe()}'
+                               + (f", {params['inference_threads']} inference thread(s)"
+                                  if params['inference_threads'] > 0 else ''))
         # Per-frame stage times are logged only at debug level (--log-level detector_node:=debug).
         self._log_timing = self.get_logger().get_effective_level() <= LoggingSeverity.DEBUG
+        self._pub_detections = self.create_lifecycle_publisher(Detection2DArray, 'detections',
+                                                               OUTPUT_QOS)
+        self._pub_masks = self.create_lifecycle_publisher(InstanceMaskArray, 'detections/masks',
+                                                          OUTPUT_QOS)
+        self._pub_image = (self.create_lifecycle_publisher(Image, 'detections/image', OUTPUT_QOS)
+                           if params['publish_annotated'] else None)
+        self._outputs = [p for p in (self._pub_detections, self._pub_masks, self._pub_image)
+                            if p is not None]
+
+    def activate(self) -> None:
+        """Subscribe to the camera and start the inference thread."""
         self._frames = LatestFrames(self.params['queue_size'])
-        self._pub_detections = self.create_publisher(Detection2DArray, 'detections', OUTPUT_QOS)
-        self._pub_masks = self.create_publisher(InstanceMaskArray, 'detections/masks', OUTPUT_QOS)
-        self._pub_image = (self.create_publisher(Image, 'detections/image', OUTPUT_QOS)
-                           if self.params['publish_annotated'] else None)
         # Serialised messages: the fields are read in place, the pixels are not copied again
         # (deserialising 720p costs over a millisecond of the callback).
         if self.params['input'] == 'raw':
             self._parse, self._decode = image_from_cdr, image_to_rgb
-            self.create_subscription(Image, 'image', self._on_image, qos, raw=True)
+            self._subscription = self.create_subscription(Image, 'image', self._on_image,
+                                                          self._qos, raw=True)
         else:
             self._parse, self._decode = compressed_from_cdr, compressed_to_rgb
-            self.create_subscription(CompressedImage, 'image/compressed', self._on_image, qos,
-                                     raw=True)
-        # Steady clock: diagnostics keep running under use_sim_time without a /clock publisher.
+            self._subscription = self.create_subscription(
+                CompressedImage, 'image/compressed', self._on_image, self._qos, raw=True)
+        # Steady clock: the counters line keeps coming under use_sim_time without /clock.
         if self.params['diagnostics_period_s'] > 0:
-            self.create_timer(self.params['diagnostics_period_s'], self._log_counts,
-                              clock=Clock(clock_type=ClockType.STEADY_TIME))
+            self._log_timer = self.create_timer(self.params['diagnostics_period_s'],
+                                                self._log_counts,
+                                                clock=Clock(clock_type=ClockType.STEADY_TIME))
         self._worker = threading.Thread(target=self._work, name='inference', daemon=True)
         self._worker.start()
+
+    def deactivate(self) -> None:
+        """Unsubscribe, stop the inference thread (after its current frame), log the counters."""
+        if self._subscription is not None:
+            self.destroy_subscription(self._subscription)
+            self._subscription = None
+        if self._log_timer is not None:
+            self.destroy_timer(self._log_timer)
+            self._log_timer = None
+        if self._worker is not None:
+            self._frames.close()
+            self._worker.join(timeout=10.0)
+            self._worker = None
+            self._log_counts()  # the final counters (the demo reports drops from them)
+
+    def cleanup(self) -> None:
+        """Release the model and the publishers."""
+        for publisher in self._outputs:
+            self.destroy_lifecycle_publisher(publisher)
+        self._outputs = ()
+        self.detector = None
+
+    def _describe(self) -> dict:
+        """What the node runs, for /diagnostics."""
+        info = {'lifecycle_state': self.lifecycle_state}
+        if self.detector is not None:
+            info['detector'] = self.detector.describe()
+            info['device'] = self.params['device']
+            info['runtime'] = self.params['runtime']
+            done = self.counts['processed']
+            info['mean_inference_ms'] = f'{1000.0 * self._inference_s / done:.1f}' if done else '0'
+        return info
 
     def _on_image(self, data: bytes, info) -> None:
         """Hand the frame to the worker; a frame it replaces is stale and counted as dropped."""
         self.counts['received'] += 1
+        self.health.input()
         try:
             msg = self._parse(data)
         except ImageConversionError as exc:
@@ -152,6 +213,7 @@ class DetectorNode(Node):
         # DDS reception and callback times travel with the frame, for the timing log.
         if self._frames.put((msg, info['received_timestamp'] * 1e-9, time.time())):
             self.counts['dropped_stale'] += 1
+            self.health.drop('stale')
             self.get_logger().warning(
                 f'inference slower than the camera: {self.counts["dropped_stale"]} stale frames '
                 'dropped so far', throttle_duration_sec=WARN_PERIOD_S)
@@ -166,17 +228,19 @@ class DetectorNode(Node):
             timing.since_stamp('picked')
             timing.restart()
             try:
-                self.process(msg, timing)
+                self.process(msg, timing, callback)
             except Exception as exc:  # the thread must survive; at shutdown, publish may fail
                 if not self.context.ok():
                     return
                 self.counts['failed'] += 1
+                self.health.drop('failed')
                 self.get_logger().error(f'frame processing failed: {exc}',
                                         throttle_duration_sec=WARN_PERIOD_S)
 
-    def process(self, msg, timing: FrameTiming | None = None
+    def process(self, msg, timing: FrameTiming | None = None, callback: float | None = None
                 ) -> tuple[Detection2DArray, InstanceMaskArray] | None:
-        """Detect in one image message and publish; malformed images are counted and skipped."""
+        """Detect in one image message and publish; malformed images are counted and skipped.
+        ``callback``: wall time the image arrived (for the latency in /diagnostics)."""
         timing = timing or FrameTiming(0)
         try:
             image = self._decode(msg)
@@ -189,6 +253,7 @@ class DetectorNode(Node):
             detections = self.detector.detect(image)
         except Exception as exc:  # a model failure on one frame must not kill the camera pipeline
             self.counts['failed'] += 1
+            self.health.drop('failed')
             self.get_logger().error(f'detector failed on a frame: {exc}',
                                     throttle_duration_sec=WARN_PERIOD_S)
             return None
@@ -213,6 +278,8 @@ class DetectorNode(Node):
             self._pub_image.publish(array_to_image(annotated, 'rgb8', msg.header))
             timing.lap('image_publish')
         self.counts['processed'] += 1
+        if callback is not None:
+            self.health.output(time.time() - callback)
         if self._log_timing:
             self.get_logger().debug(timing.line())
         return det_msg, mask_msg
@@ -220,6 +287,7 @@ class DetectorNode(Node):
     def _reject(self, exc: ImageConversionError) -> None:
         """Count and log a malformed image."""
         self.counts['rejected'] += 1
+        self.health.drop('malformed')
         self.get_logger().warning(
             f'skipping malformed image ({self.counts["rejected"]} so far): {exc}',
             throttle_duration_sec=WARN_PERIOD_S)
@@ -230,14 +298,6 @@ class DetectorNode(Node):
         mean_ms = 1000.0 * self._inference_s / done if done else 0.0
         counters = ' '.join(f'{k}={v}' for k, v in self.counts.items())
         self.get_logger().info(f'{counters} mean_inference_ms={mean_ms:.1f}')
-
-    def destroy_node(self):
-        """Stop the worker thread before the node's publishers go away."""
-        if hasattr(self, '_worker'):  # absent when the constructor failed (bad configuration)
-            self._frames.close()
-            self._worker.join(timeout=10.0)
-            self._log_counts()  # the final counters (the demo reports drops from them)
-        return super().destroy_node()
 
 
 def main(args=None) -> int:

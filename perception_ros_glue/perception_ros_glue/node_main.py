@@ -1,4 +1,5 @@
-"""``main()`` plumbing shared by the nodes: init, spin, clean stop on Ctrl-C/SIGTERM, exit codes."""
+"""``main()`` plumbing shared by the nodes: init, start (managed nodes), spin, clean stop on
+Ctrl-C/SIGTERM, exit codes."""
 from __future__ import annotations
 
 import rclpy
@@ -16,6 +17,8 @@ def run_node(node_class, node_name: str, args=None, executor=None) -> int:
     try:
         try:
             node = node_class()
+            if hasattr(node, 'start'):  # a ManagedNode: configure and activate (autostart)
+                node.start()
         except CONFIG_ERRORS as exc:
             if not rclpy.ok():  # Ctrl-C while starting up: not a configuration error
                 return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rcl_interfaces.msg import ParameterDescriptor
+from rclpy.exceptions import ParameterUninitializedException
 from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 
@@ -24,7 +25,6 @@ class ParamSpec:
 
 def declare_parameters(node, specs) -> dict:
     """Declare every spec on ``node`` (overrides from YAML/CLI apply) and return name -> value."""
-    values = {}
     for spec in specs:
         # Floats accept integers (YAML `1` for `1.0`): declared dynamic, checked below.
         is_float = isinstance(spec.default, float)
@@ -32,10 +32,22 @@ def declare_parameters(node, specs) -> dict:
                                          dynamic_typing=spec.dynamic_typing or is_float)
         # An empty list has no element type for rclpy to infer; declare it typed, without value.
         default = spec.empty_list_type if spec.default == [] else spec.default
-        value = node.declare_parameter(spec.name, default, descriptor).value
+        node.declare_parameter(spec.name, default, descriptor)
+    return parameter_values(node, specs)
+
+
+def parameter_values(node, specs) -> dict:
+    """name -> current value of declared ``specs`` (a managed node reads them again when it is
+    configured: values set while unconfigured apply); floats checked as declare_parameters does."""
+    values = {}
+    for spec in specs:
+        try:
+            value = node.get_parameter(spec.name).value
+        except ParameterUninitializedException:  # an empty list, declared typed without value
+            value = None
         if value is None:
             value = list(spec.default)
-        elif is_float and not spec.dynamic_typing:
+        elif isinstance(spec.default, float) and not spec.dynamic_typing:
             value = _as_float(spec.name, value)
         values[spec.name] = value
     return values

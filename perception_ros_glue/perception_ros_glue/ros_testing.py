@@ -113,3 +113,47 @@ def declared_parameters(node_name: str, params_file, specs) -> tuple[dict, dict]
     finally:
         node.destroy_node()
         rclpy.try_shutdown(context=context)
+
+
+class LifecycleClient:
+    """A managed node's lifecycle services (``<node>/get_state``, ``<node>/change_state``), from
+    a test node spun by ``executor``."""
+
+    TRANSITIONS = ('configure', 'activate', 'deactivate', 'cleanup', 'shutdown')
+
+    def __init__(self, node, executor, target: str):
+        from lifecycle_msgs.srv import ChangeState, GetState
+        self.executor = executor
+        self._get = node.create_client(GetState, f'{target}/get_state')
+        self._change = node.create_client(ChangeState, f'{target}/change_state')
+
+    def wait_for_services(self, timeout: float) -> bool:
+        """Spin until both services are there."""
+        return spin_until(self.executor, lambda: (self._get.service_is_ready()
+                                                  and self._change.service_is_ready()), timeout)
+
+    def _call(self, client, request, timeout: float):
+        future = client.call_async(request)
+        if not spin_until(self.executor, future.done, timeout):
+            raise TimeoutError(f'{client.srv_name} did not answer within {timeout} s')
+        return future.result()
+
+    def state(self, timeout: float = 10.0) -> str:
+        """Label of the current state ('unconfigured', 'inactive', 'active', 'finalized')."""
+        from lifecycle_msgs.srv import GetState
+        return self._call(self._get, GetState.Request(), timeout).current_state.label
+
+    def transition(self, name: str, timeout: float = 60.0) -> bool:
+        """Request a transition by name (``TRANSITIONS``; 'shutdown' from the current state);
+        returns the service's ``success``."""
+        from lifecycle_msgs.msg import Transition
+        from lifecycle_msgs.srv import ChangeState
+        if name == 'shutdown':
+            ids = {'unconfigured': Transition.TRANSITION_UNCONFIGURED_SHUTDOWN,
+                   'inactive': Transition.TRANSITION_INACTIVE_SHUTDOWN,
+                   'active': Transition.TRANSITION_ACTIVE_SHUTDOWN}
+            transition_id = ids[self.state()]
+        else:
+            transition_id = getattr(Transition, f'TRANSITION_{name.upper()}')
+        request = ChangeState.Request(transition=Transition(id=transition_id))
+        return self._call(self._change, request, timeout).success
