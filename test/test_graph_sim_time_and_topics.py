@@ -2,7 +2,8 @@
 /clock, and a camera topic other than the default. Each test starts its own graph."""
 from perception_bringup import video_to_bag
 from perception_bringup.testing import (FPS, START_S, people_bag, play_bag, running_graph,
-                                        wait_until, write_people_config)
+                                        write_people_config)
+from perception_ros_glue.ros_testing import wait_until
 
 FRAMES = 6
 BAG_STAMPS = [round(START_S * 1e9 + i * 1e9 / FPS) for i in range(FRAMES)]
