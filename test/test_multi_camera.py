@@ -1,9 +1,13 @@
 """Two cameras through one graph (perception-run-graph --cameras): two bags played at once, one
 detector + tracker pair per camera in its namespace, each namespace's tracks from its own camera
 only, and the one parameter file (plain node-name keys) applied to the namespaced nodes."""
+import threading
+
 from rcl_interfaces.srv import GetParameters
 from rclpy.parameter import parameter_value_to_python
 
+from perception_bringup import graph_spec
+from perception_ros_glue.ros_testing import NodeProcess, close_test_node, make_test_node
 from perception_bringup.testing import (FPS, START_S, people_bag, play_bags, running_graph,
                                         wait_until, write_people_config)
 
@@ -54,3 +58,32 @@ def test_two_cameras_from_two_bags_each_namespace_tracks_only_its_camera(tmp_pat
         assert {m.header.frame_id for m in messages} == {frame_id}, name
         assert any(m.objects for m in messages), f'{name}: the walkers are tracked'
     assert '[front/detector_node]' in graph.output and '[rear/tracker_node]' in graph.output
+
+
+def test_rclpy_applies_plain_node_name_sections_to_namespaced_nodes_only_through_the_graph(tmp_path):
+    """Why graph_spec.node_params_file exists: rclpy gives /front/tracker_node only the `/**`
+    and `/front/tracker_node` sections of a file, not a plain `tracker_node:` one."""
+    config = tmp_path / 'plain.yaml'
+    config.write_text('/**:\n  ros__parameters:\n    nominal_dt: 0.1\n'
+                      'tracker_node:\n  ros__parameters:\n    max_age: 7\n    embedder: none\n')
+    spec = next(s for s in graph_spec.graph(cameras='front') if s.name == 'tracker_node')
+    resolved = graph_spec.node_params_file(spec, config, tmp_path)
+    procs = {ns: NodeProcess('tracker_node', ['-r', '__node:=tracker_node', '-r', f'__ns:=/{ns}',
+                                              '--params-file', str(path)])
+             for ns, path in (('raw', config), ('front', resolved))}
+    context, node, executor = make_test_node('params_check')
+    stop = threading.Event()  # get_parameter waits on a future: spin the node meanwhile
+    thread = threading.Thread(target=lambda: [executor.spin_once(timeout_sec=0.05)
+                                              for _ in iter(stop.is_set, True)], daemon=True)
+    thread.start()
+    try:
+        raw = {n: get_parameter(node, '/raw/tracker_node', n) for n in ('max_age', 'nominal_dt')}
+        front = {n: get_parameter(node, '/front/tracker_node', n) for n in ('max_age', 'nominal_dt')}
+    finally:
+        stop.set()
+        thread.join()
+        close_test_node(context, node, executor)
+        for proc in procs.values():
+            proc.close()
+    assert raw == {'max_age': 30, 'nominal_dt': 0.1}  # only `/**` reached it: max_age default
+    assert front == {'max_age': 7, 'nominal_dt': 0.1}

@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 
 from perception_bringup import video_to_bag
+from perception_ros_glue.ros_testing import wait_until  # noqa: F401 (re-exported for the tests)
 
 FPS = 10.0
 START_S = 1000.0
@@ -106,7 +107,7 @@ def running_graph(config, image_topic='/camera/image_raw', *graph_args, cameras=
     from rclpy.qos import QoSProfile, ReliabilityPolicy
     from rosgraph_msgs.msg import Clock
 
-    from perception_ros_glue.ros_testing import close_test_node, make_test_node, wait_until
+    from perception_ros_glue.ros_testing import close_test_node, make_test_node
     context, node, executor = make_test_node('graph_listener')
     cameras = cameras or {'': image_topic}
     graph = RunningGraph(node, cameras)
