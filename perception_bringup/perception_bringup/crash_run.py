@@ -49,7 +49,7 @@ class Outage:
     """What the tracker published around a detector crash."""
 
     frames_total: int  # camera frames in the bag
-    frames_without_detections: int  # frames whose tracks are all predictions (or none)
+    frames_without_detections: int  # frames between the last tracked before and the first after
     coasted_messages: int  # tracks messages with predicted objects
     coasted_rate_hz: float  # their rate (wall) while the detector was down
     camera_rate_hz: float  # the played camera rate (wall)
@@ -105,23 +105,23 @@ def crash_during_bag(graph, bag, frames, fps, start_s, kill_after, rate=0.5, tim
     assert not player.is_alive(), 'the bag did not finish'
     last_stamp = start_s + (frames - 1) / fps
     wait_until(lambda: any(stamp_s(m) >= last_stamp - 1e-6 for _, m in poll()), 30)
-    return summarise(received, before, kill_index, back, killed, frames, fps * rate)
+    return summarise(received, before, kill_index, back, killed, frames, fps, rate)
 
 
-def summarise(received, before, kill_index, back, killed, frames, camera_rate):
+def summarise(received, before, kill_index, back, killed, frames, fps, rate):
     """The Outage of the tracks received ``(wall time, message)``: killed at ``killed`` (wall)
-    after ``kill_index`` messages, detections back at index ``back``."""
-    by_stamp = {}
-    for _, m in received:  # a frame may come twice: coasted, then tracked once detections came
-        by_stamp.setdefault(stamp_s(m), []).append(m)
-    without = sum(1 for ms in by_stamp.values() if not matched_ids(ms))
+    after ``kill_index`` messages, detections back at index ``back``; camera ``fps`` x ``rate``."""
+    first_coasted = next(i for i in range(kill_index, back) if predicted(received[i][1]))
+    last_detected = max(stamp_s(m) for _, m in received[:first_coasted])
     coasted = [t for t, m in received[kill_index:back] if predicted(m)]
     span = coasted[-1] - coasted[0] if len(coasted) > 1 else 0.0
     ids_before = matched_ids(before)
-    return Outage(frames_total=frames, frames_without_detections=without,
+    return Outage(frames_total=frames,
+                  frames_without_detections=round((stamp_s(received[back][1]) - last_detected)
+                                                  * fps) - 1,
                   coasted_messages=len(coasted),
                   coasted_rate_hz=(len(coasted) - 1) / span if span > 0 else 0.0,
-                  camera_rate_hz=camera_rate, recovery_s=received[back][0] - killed,
+                  camera_rate_hz=fps * rate, recovery_s=received[back][0] - killed,
                   ids_before=len(ids_before),
                   ids_kept=len(ids_before & matched_ids(m for _, m in received[back:])),
-                  frames_with_tracks=len(by_stamp))
+                  frames_with_tracks=len({stamp_s(m) for _, m in received}))

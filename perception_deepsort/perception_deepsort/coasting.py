@@ -3,7 +3,8 @@
 Plain Python, no ROS: stamps are integer nanoseconds, ``now`` monotonic seconds. An image is
 due for coasting when no detections message has come for ``wait_s`` (the detector is down,
 restarting or stalled; at once when it has no publisher any more) and the image itself has
-waited that long without detections of its stamp or a later one. ``wait_s`` is the larger of
+waited that long without detections of its stamp or a later one; the images a detector's first
+answer after a silence skipped are coasted then. ``wait_s`` is the larger of
 ``after_s`` and three times the detector's median interval between messages, so a detector that
 is merely slow (seconds per frame on a CPU) is waited for, not coasted over. Nothing is coasted
 before the first detections: a tracker that never saw a detector has nothing to predict.
@@ -50,16 +51,23 @@ class CoastGate:
             self._pending.popleft()
             self.counts['coast_dropped'] += 1
 
-    def detections(self, stamp: int, now: float) -> None:
-        """A detections message arrived: images up to its stamp no longer wait."""
+    def detections(self, stamp: int, now: float) -> list[PendingImage]:
+        """A detections message arrived: images up to its stamp no longer wait. Returns the
+        older images it skipped when it ends a silence (the restarted detector's first answer):
+        those frames of the outage get no detections and are coasted now, in order."""
+        silent = self._last_arrival is not None and now - self._last_arrival >= self.wait_s()
         if self._last_arrival is not None:
             self._intervals.append(now - self._last_arrival)
         self._last_arrival = now
         if stamp < self._newest_stamp:  # time went backwards (bag looped): older waits are void
             self._pending.clear()
         self._newest_stamp = stamp  # one detector publishes in stamp order
-        while self._pending and self._pending[0].stamp <= self._newest_stamp:
-            self._pending.popleft()
+        skipped = []
+        while self._pending and self._pending[0].stamp <= stamp:
+            image = self._pending.popleft()
+            if silent and image.stamp < stamp:
+                skipped.append(image)
+        return skipped
 
     def wait_s(self) -> float:
         """How long detections may be missing before their images are coasted."""

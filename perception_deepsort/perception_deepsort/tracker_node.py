@@ -192,8 +192,9 @@ class TrackerNode(ManagedNode):
         """Queue the detections of one image until its image and masks are there."""
         self.health.input()
         stamp = stamp_to_ns(msg.header.stamp)
-        if self._coast is not None:
-            self._coast.detections(stamp, time.monotonic())
+        if self._coast is not None:  # frames of an outage the restarted detector skipped
+            for image in self._coast.detections(stamp, time.monotonic()):
+                self._publish_coasted(image)
         self._sync.add_primary(stamp, self._received(msg, info), time.monotonic())
         self._drain()
 

@@ -64,3 +64,17 @@ def test_bounded_and_cleared():
     assert gate.due(1.0) == []
     with pytest.raises(ValueError):
         CoastGate(-1.0)
+
+
+def test_frames_skipped_by_the_first_answer_after_a_silence_are_coasted_then():
+    gate = CoastGate(1.0)
+    gate.detections(0, 0.0)
+    gate.image(100 * MS, 'cam', 5.0)  # arrives long after the detector fell silent
+    gate.image(200 * MS, 'cam', 5.1)
+    gate.image(300 * MS, 'cam', 5.2)
+    # The restarted detector answers frame 300 first: 100 and 200 will never get detections.
+    assert stamps(gate.detections(300 * MS, 5.5)) == [100 * MS, 200 * MS]
+    # While detections flow, frames the detector skips (newest frame only) are not coasted.
+    gate.image(400 * MS, 'cam', 5.6)
+    gate.image(500 * MS, 'cam', 5.7)
+    assert gate.detections(500 * MS, 5.8) == []
