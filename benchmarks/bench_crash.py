@@ -18,6 +18,7 @@ import dataclasses
 import json
 import os
 import platform
+import re
 import statistics
 import tempfile
 from pathlib import Path
@@ -35,18 +36,25 @@ def parse_args(argv=None):
     parser.add_argument('--runs', type=int, default=3)
     parser.add_argument('--frames', type=int, default=150, help='bag length in frames (10 Hz)')
     parser.add_argument('--objects', type=int, default=2, help='people in the bag')
+    parser.add_argument('--seed', type=int, default=2,
+                        help='perception-make-mot seed (2: HOG finds people in most of 150 frames)')
     parser.add_argument('--kill-after', type=int, default=40, help='tracks messages before the kill')
-    parser.add_argument('--rate', type=float, default=1.0, help='playback rate (1 = 10 Hz camera)')
+    parser.add_argument('--rate', type=float, default=0.5,
+                        help='playback rate (0.5 = 5 Hz camera, about what HOG keeps up with here)')
     parser.add_argument('--out', type=Path, default=RESULTS / 'crash.json')
     return parser.parse_args(argv)
 
 
 def one_run(args, run, work):
     """The Outage of one graph, bag and kill."""
-    bag = people_bag(work, frames=args.frames, objects=args.objects, name=f'people{run}')
+    bag = people_bag(work, frames=args.frames, objects=args.objects, seed=args.seed,
+                     name=f'people{run}')
     config = write_people_config(work / f'people{run}.yaml')
     with running_graph(config) as graph:
-        return crash_during_bag(graph, bag, args.frames, FPS, START_S, args.kill_after, args.rate)
+        outage = crash_during_bag(graph, bag, args.frames, FPS, START_S, args.kill_after, args.rate)
+    # Where the recovery time goes: the restarted detector's own configure (model load, warm-up).
+    configures = re.findall(r'\[detector_node\].*configure: (\d+) ms', graph.output)
+    return outage, int(configures[-1]) / 1000 if len(configures) > 1 else None
 
 
 def main(argv=None):
@@ -59,22 +67,25 @@ def main(argv=None):
             work.mkdir()
             outages.append(one_run(args, run, work))
             print(outages[-1], flush=True)
-    rows = [{**dataclasses.asdict(o), 'kept_share': o.kept_share} for o in outages]
+    rows = [{**dataclasses.asdict(o), 'kept_share': o.kept_share, 'restart_configure_s': c}
+            for o, c in outages]
     print(f'\n{args.frames} frames, {args.objects} people, camera {FPS * args.rate:g} Hz, '
           f'respawn delay {graph_spec.RESPAWN_DELAY_S:g} s\n')
-    print('| run | frames without detections | coasted tracks messages | their rate / camera rate '
-          '| kill → first matched track | ids kept |')
+    print('| run | frames without detections | tracks messages during the outage / camera rate '
+          '| of them with predictions '
+          '| kill → first matched track (of it: configure) | ids kept |')
     print('|---|---|---|---|---|---|')
     for i, r in enumerate(rows):
         print(f"| {i + 1} | {r['frames_without_detections']} of {r['frames_total']} "
-              f"| {r['coasted_messages']} | {r['coasted_rate_hz']:.1f} / {r['camera_rate_hz']:.1f} Hz "
-              f"| {r['recovery_s']:.2f} s | {r['ids_kept']} of {r['ids_before']} |")
+              f"| {r['outage_rate_hz']:.1f} / {r['camera_rate_hz']:.1f} Hz | {r['coasted_messages']} "
+              f"| {r['recovery_s']:.1f} s ({r['restart_configure_s'] or 0:.1f} s) "
+              f"| {r['ids_kept']} of {r['ids_before']} |")
     summary = {'median_recovery_s': statistics.median(r['recovery_s'] for r in rows),
-               'median_coasted_rate_hz': statistics.median(r['coasted_rate_hz'] for r in rows),
+               'median_outage_rate_hz': statistics.median(r['outage_rate_hz'] for r in rows),
                'ids_kept': sum(r['ids_kept'] for r in rows),
                'ids_before': sum(r['ids_before'] for r in rows)}
-    print(f"\nmedian recovery {summary['median_recovery_s']:.2f} s, coasted at "
-          f"{summary['median_coasted_rate_hz']:.1f} Hz, ids kept {summary['ids_kept']} of "
+    print(f"\nmedian recovery {summary['median_recovery_s']:.2f} s, tracks during the outage at "
+          f"{summary['median_outage_rate_hz']:.1f} Hz, ids kept {summary['ids_kept']} of "
           f"{summary['ids_before']}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({'conditions': {**{k: str(v) for k, v in vars(args).items()},

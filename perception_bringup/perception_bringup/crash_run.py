@@ -50,8 +50,8 @@ class Outage:
 
     frames_total: int  # camera frames in the bag
     frames_without_detections: int  # frames between the last tracked before and the first after
-    coasted_messages: int  # tracks messages with predicted objects
-    coasted_rate_hz: float  # their rate (wall) while the detector was down
+    coasted_messages: int  # tracks messages with predicted objects (up to max_age frames)
+    outage_rate_hz: float  # tracks messages per second (wall) from the kill to the recovery
     camera_rate_hz: float  # the played camera rate (wall)
     recovery_s: float  # SIGKILL -> first matched track received after the restart
     ids_before: int  # people matched in the second before the kill
@@ -114,14 +114,14 @@ def summarise(received, before, kill_index, back, killed, frames, fps, rate):
     first_coasted = next(i for i in range(kill_index, back) if predicted(received[i][1]))
     last_detected = max(stamp_s(m) for _, m in received[:first_coasted])
     coasted = [t for t, m in received[kill_index:back] if predicted(m)]
-    span = coasted[-1] - coasted[0] if len(coasted) > 1 else 0.0
+    recovery = received[back][0] - killed
     ids_before = matched_ids(before)
     return Outage(frames_total=frames,
                   frames_without_detections=round((stamp_s(received[back][1]) - last_detected)
                                                   * fps) - 1,
                   coasted_messages=len(coasted),
-                  coasted_rate_hz=(len(coasted) - 1) / span if span > 0 else 0.0,
-                  camera_rate_hz=fps * rate, recovery_s=received[back][0] - killed,
+                  outage_rate_hz=(back - kill_index) / recovery,
+                  camera_rate_hz=fps * rate, recovery_s=recovery,
                   ids_before=len(ids_before),
                   ids_kept=len(ids_before & matched_ids(m for _, m in received[back:])),
                   frames_with_tracks=len({stamp_s(m) for _, m in received}))
