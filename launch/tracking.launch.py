@@ -3,10 +3,16 @@
     ros2 launch launch/tracking.launch.py camera_topic:=/camera/image_raw \
         backend:=maskrcnn weights:=/path/to/maskrcnn.pth device:=cuda rviz:=true
 
+Several cameras, one detector + tracker pair each in the camera's namespace (/front/tracks, ...):
+
+    ros2 launch launch/tracking.launch.py cameras:=front:/front/image_raw,rear:/rear/image_raw
+
 The graph itself (executables, node names, remappings, parameter overrides) comes from
 perception_bringup.graph_spec, the same description `perception-run-graph` runs without ROS
 launch; both read the same YAML parameter file.
 """
+import tempfile
+
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, OpaqueFunction
 from launch.substitutions import LaunchConfiguration
@@ -17,6 +23,9 @@ from perception_bringup import graph_spec
 ARGUMENTS = (
     ('camera_topic', graph_spec.DEFAULT_IMAGE_TOPIC, 'Camera image topic (sensor_msgs/Image; '
      '<topic>/compressed with input:=compressed in the config).'),
+    ('cameras', '', 'Several cameras: name:topic,name:topic (e.g. front:/front/image_raw,'
+     'rear:/rear/image_raw; a bare name is /<name>/image_raw): one detector_node + tracker_node '
+     'pair per camera in namespace /<name>. Empty = one camera on camera_topic, no namespace.'),
     ('backend', '', 'Detector backend: maskrcnn, maskrcnn_v2, yolo, hog, auto; empty = config.'),
     ('weights', '', 'Detector weights (file, torchvision or ultralytics name); empty = config.'),
     ('device', '', 'auto | cpu | cuda | cuda:N for detector and embedder; empty = config.'),
@@ -38,19 +47,24 @@ def _nodes(context):
     value = {name: LaunchConfiguration(name).perform(context) for name, _, _ in ARGUMENTS}
     specs = graph_spec.graph(value['camera_topic'], value['backend'], value['weights'],
                              value['device'], _is_true(value['use_sim_time']), _is_true(value['rviz']),
-                             _is_true(value['autostart']))
-    return [_action(spec, value['config']) for spec in specs]
+                             _is_true(value['autostart']), value['cameras'])
+    # Namespaced nodes get their parameters resolved from the file (graph_spec.node_params_file).
+    params_dir = tempfile.mkdtemp(prefix='perception_params_') if value['cameras'] else None
+    return [_action(spec, value['config'], params_dir) for spec in specs]
 
 
-def _action(spec, config):
+def _action(spec, config, params_dir=None):
     """A launch_ros Node (LifecycleNode for managed nodes; respawning ones with the delay)."""
+    files = [str(graph_spec.node_params_file(spec, config, params_dir))] if spec.uses_params_file else []
     kwargs = dict(package=spec.package, executable=spec.executable, name=spec.name,
-                  parameters=([config] if spec.uses_params_file else []) + [spec.parameters],
+                  parameters=files + [spec.parameters],
                   remappings=list(spec.remappings), arguments=list(spec.arguments), output='screen')
     if spec.respawn:
         kwargs.update(respawn=True, respawn_delay=graph_spec.RESPAWN_DELAY_S)
     if spec.managed:
-        return LifecycleNode(namespace='', **kwargs)
+        return LifecycleNode(namespace=spec.namespace, **kwargs)
+    if spec.namespace:
+        kwargs['namespace'] = spec.namespace
     return Node(**kwargs)
 
 

@@ -48,6 +48,7 @@ def test_interface_types_import_with_vision_msgs_layout():
     fields = pm.TrackedObject.get_fields_and_field_types()
     assert fields['bbox'] == 'vision_msgs/BoundingBox2D'
     assert fields['track_id'] == 'uint64' and fields['mask'] == 'perception_msgs/InstanceMask'
+    assert fields['predicted'] == 'boolean'
     assert pm.InstanceMaskArray.get_fields_and_field_types()['header'] == 'std_msgs/Header'
     assert [pm.TrackedObject.STATE_TENTATIVE, pm.TrackedObject.STATE_CONFIRMED,
             pm.TrackedObject.STATE_LOST] == [0, 1, 2]

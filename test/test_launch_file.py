@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 LAUNCH_FILE = ROOT / 'launch' / 'tracking.launch.py'
 CONFIGS = sorted((ROOT / 'config').glob('*.yaml'))
 ARGUMENTS = {'camera_topic', 'backend', 'weights', 'device', 'config', 'use_sim_time', 'rviz',
-             'autostart'}
+             'autostart', 'cameras'}
 # What the launch file passes on top of the YAML (the launch arguments that map to parameters).
 OVERRIDES = dict(backend='hog', weights='', device='cpu', use_sim_time=True, autostart=True)
 

@@ -10,6 +10,7 @@ import types
 from pathlib import Path
 
 import pytest
+import yaml
 
 from perception_bringup import graph_spec
 
@@ -150,3 +151,47 @@ def test_real_launch_api_where_installed():
     context.launch_configurations['camera_topic'] = '/front/image_color'
     nodes = module._nodes(context)
     assert [n.node_executable for n in nodes] == ['detector_node', 'tracker_node']
+
+
+def test_cameras_start_one_namespaced_pair_per_camera_from_one_parameter_file(launch_file, tmp_path):
+    config = tmp_path / 'vehicle.yaml'
+    config.write_text('/**:\n  ros__parameters:\n    device: cpu\n'
+                      'detector_node:\n  ros__parameters:\n    backend: hog\n'
+                      'tracker_node:\n  ros__parameters:\n    n_init: 2\n'
+                      '/rear/tracker_node:\n  ros__parameters:\n    n_init: 4\n')
+    context = _context(launch_file, cameras='front:/front/image_raw,rear:/rear/image_raw',
+                       config=str(config), rviz='true')
+    actions = launch_file._nodes(context)
+    nodes = [n.kwargs for n in actions]
+    assert [(n['name'], n['namespace']) for n in nodes[:4]] == [
+        ('detector_node', '/front'), ('tracker_node', '/front'),
+        ('detector_node', '/rear'), ('tracker_node', '/rear')]
+    assert all(isinstance(a, _RecordedLifecycleNode) and a.kwargs['respawn'] for a in actions[:4])
+    for node, topic in zip(nodes[:4], ['/front/image_raw'] * 2 + ['/rear/image_raw'] * 2):
+        assert node['remappings'] == [('image', topic), ('image/compressed', f'{topic}/compressed')]
+    # Each namespaced node gets the file's sections for it under its full name (rclpy applies
+    # only `/**` and exact full names): the plain node-name keys and the camera's own section.
+    files = {f"{n['namespace']}/{n['name']}": yaml.safe_load(Path(n['parameters'][0]).read_text())
+             for n in nodes[:4]}
+    assert files['/front/detector_node'] == {
+        '/front/detector_node': {'ros__parameters': {'device': 'cpu', 'backend': 'hog'}}}
+    assert files['/front/tracker_node']['/front/tracker_node']['ros__parameters'] == {
+        'device': 'cpu', 'n_init': 2}
+    assert files['/rear/tracker_node']['/rear/tracker_node']['ros__parameters'] == {
+        'device': 'cpu', 'n_init': 4}
+    rviz = nodes[4]  # one RViz, not namespaced
+    assert rviz['package'] == 'rviz2' and 'namespace' not in rviz
+
+
+def test_default_cameras_is_the_single_camera_without_namespace(launch_file):
+    assert dict((n, d) for n, d, _ in launch_file.ARGUMENTS)['cameras'] == ''
+    nodes = [n.kwargs for n in launch_file._nodes(_context(launch_file))]
+    assert [n['namespace'] for n in nodes] == ['', '']
+    assert nodes[0]['parameters'][0] == str(graph_spec.DEFAULT_CONFIG)
+
+
+def test_bad_cameras_text_names_the_problem(launch_file):
+    with pytest.raises(ValueError, match='front:/front/image_raw'):
+        launch_file._nodes(_context(launch_file, cameras='front:/a,-x:/b'))
+    with pytest.raises(ValueError, match='twice'):
+        launch_file._nodes(_context(launch_file, cameras='front,front:/b'))

@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -46,6 +47,11 @@ def parse_args(argv=None):
     """Command-line options."""
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split('\n')[0].split(': ', 1)[1])
     add_graph_arguments(parser)
+    parser.add_argument('--cameras', default='', metavar='NAME:TOPIC,...',
+                        help='several cameras, e.g. front:/front/image_raw,rear:/rear/image_raw '
+                             '(a bare name is /<name>/image_raw): one detector_node + tracker_node '
+                             'pair per camera in namespace /<name> (/front/tracks, ...); default: '
+                             'one camera on --image-topic without namespace')
     parser.add_argument('--rviz', action='store_true', help='also start rviz2 (when installed)')
     parser.add_argument('--stop-timeout', type=float, default=20.0,
                         help='seconds a node gets to stop after SIGINT before SIGTERM (default 20)')
@@ -68,15 +74,24 @@ def executable_path(spec):
     return path
 
 
-def node_commands(args):
-    """(NodeSpec, argv) of every node of the graph the options describe."""
+def node_commands(args, params_dir):
+    """(NodeSpec, argv) of every node of the graph the options describe; namespaced nodes'
+    parameter files are written to ``params_dir`` (graph_spec.node_params_file)."""
     if not args.config.is_file():
         raise UserError(f'parameter file {args.config} does not exist')
+    try:
+        cameras = graph_spec.parse_cameras(getattr(args, 'cameras', ''), args.image_topic)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
     specs = graph_spec.graph(args.image_topic, args.backend, args.weights, args.device,
                              args.use_sim_time, getattr(args, 'rviz', False),
-                             getattr(args, 'autostart', True))
-    return [(s, [str(executable_path(s)), *s.arguments, *graph_spec.ros_args(s, args.config)])
-            for s in specs]
+                             getattr(args, 'autostart', True), cameras)
+    try:
+        return [(s, [str(executable_path(s)), *s.arguments,
+                     *graph_spec.ros_args(s, graph_spec.node_params_file(s, args.config, params_dir))])
+                for s in specs]
+    except ValueError as exc:  # no section of the file applies to a node
+        raise UserError(str(exc)) from None
 
 
 class NodeProcesses:
@@ -85,7 +100,8 @@ class NodeProcesses:
     def __init__(self, commands, out=sys.stdout):
         self.out, self.lock = out, threading.Lock()
         self.procs, self.threads = {}, []
-        self.specs = {spec.name: (spec, argv) for spec, argv in commands}
+        # Keyed by the name without the leading '/': detector_node, front/detector_node.
+        self.specs = {spec.full_name[1:]: (spec, argv) for spec, argv in commands}
         self.restarts = {name: 0 for name in self.specs}
         for name in self.specs:
             self.start(name)
@@ -123,7 +139,12 @@ class NodeProcesses:
 
 def run(args):
     """Start the graph, wait for Ctrl-C/SIGTERM or a node's death, stop; returns the exit code."""
-    commands = node_commands(args)
+    with tempfile.TemporaryDirectory(prefix='perception_params_') as params_dir:
+        return _run(args, node_commands(args, params_dir))
+
+
+def _run(args, commands):
+    """run() with the node commands built."""
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 
 from perception_bringup import video_to_bag
+from perception_ros_glue.ros_testing import wait_until  # noqa: F401 (re-exported for the tests)
 
 FPS = 10.0
 START_S = 1000.0
@@ -58,17 +59,20 @@ def assert_no_traceback(*outputs):
         assert 'Traceback' not in (text or ''), text
 
 
-def people_bag(tmp_path, frames=16, name='people_bag'):
-    """A bag of synthetic walking people (perception-make-mot, seed 3: HOG finds one in every frame)."""
-    subprocess.run(['perception-make-mot', '--out', str(tmp_path / 'mot'), '--frames', str(frames),
-                    '--objects', '2', '--width', '640', '--height', '480', '--fps', str(FPS),
-                    '--seed', '3'], check=True, capture_output=True)
-    images = sorted((tmp_path / 'mot').glob('*/img1/*.jpg'))
+def people_bag(tmp_path, frames=16, name='people_bag', objects=2, seed=3, extra=()):
+    """A bag of synthetic walking people (perception-make-mot, seed 3: HOG finds one in every frame);
+    ``extra``: more perception-video-to-bag options (--topic, --frame-id)."""
+    mot = tmp_path / f'{name}_mot'
+    subprocess.run(['perception-make-mot', '--out', str(mot), '--frames', str(frames),
+                    '--objects', str(objects), '--width', '640', '--height', '480', '--fps', str(FPS),
+                    '--seed', str(seed)], check=True, capture_output=True)
+    images = sorted(mot.glob('*/img1/*.jpg'))
     writer = cv2.VideoWriter(str(tmp_path / f'{name}.avi'), cv2.VideoWriter_fourcc(*'MJPG'), FPS, (640, 480))
     for image in images:
         writer.write(cv2.imread(str(image)))
     writer.release()
-    video_to_bag.main([str(tmp_path / f'{name}.avi'), str(tmp_path / name), '--start-time', str(START_S)])
+    video_to_bag.main([str(tmp_path / f'{name}.avi'), str(tmp_path / name), '--start-time', str(START_S),
+                       *extra])
     return tmp_path / name
 
 
@@ -86,38 +90,52 @@ class RunningGraph:
     """What ``running_graph`` yields: the listener ``node`` and what it received; ``output``
     (the graph's) once stopped."""
 
-    def __init__(self, node):
+    def __init__(self, node, namespaces):
         self.node, self.tracks, self.clocks, self.output = node, [], [], ''
+        # Tracks of each camera namespace ('' = the default camera's: the same list as tracks).
+        self.tracks_by_camera = {ns: (self.tracks if not ns else []) for ns in namespaces}
+        self.process = None  # the perception-run-graph process
 
 
 @contextlib.contextmanager
-def running_graph(config, image_topic='/camera/image_raw', *graph_args):
+def running_graph(config, image_topic='/camera/image_raw', *graph_args, cameras=None):
     """perception-run-graph with a spun listener node collecting /tracks and /clock; waits until
     the graph is wired as seen from here (every frame must count). On exit: Ctrl-C, and the
-    graph must stop cleanly (exit 0, no traceback)."""
+    graph must stop cleanly (exit 0, no traceback). ``cameras``: {namespace: image topic} for
+    --cameras; then /<namespace>/tracks are collected in ``tracks_by_camera``."""
     from perception_msgs.msg import TrackedObjectArray
     from rclpy.qos import QoSProfile, ReliabilityPolicy
     from rosgraph_msgs.msg import Clock
 
-    from perception_ros_glue.ros_testing import close_test_node, make_test_node, wait_until
+    from perception_ros_glue.ros_testing import close_test_node, make_test_node
     context, node, executor = make_test_node('graph_listener')
-    graph = RunningGraph(node)
+    cameras = cameras or {'': image_topic}
+    graph = RunningGraph(node, cameras)
     reliable = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
-    track_sub = node.create_subscription(TrackedObjectArray, '/tracks', graph.tracks.append, reliable)
+    track_subs = [node.create_subscription(TrackedObjectArray, f'{"/" + ns if ns else ""}/tracks',
+                                           graph.tracks_by_camera[ns].append, reliable)
+                  for ns in cameras]
     node.create_subscription(Clock, '/clock', graph.clocks.append, 100)
     stop = threading.Event()
     spinner = threading.Thread(target=lambda: [executor.spin_once(timeout_sec=0.05)
                                                for _ in iter(stop.is_set, True)], daemon=True)
     spinner.start()
     # A generous stop timeout: torch's interpreter exit alone can take seconds on a loaded CI box.
+    if any(cameras):
+        graph_args = ('--cameras', ','.join(f'{ns}:{topic}' for ns, topic in cameras.items()),
+                      *graph_args)
     process = subprocess.Popen(['perception-run-graph', '--config', str(config), '--image-topic',
                                 image_topic, '--stop-timeout', '60', *graph_args],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    graph.process = process
+
+    def wired_camera(ns, topic, track_sub):
+        detections = f'{"/" + ns if ns else ""}/detections'
+        return (node.count_subscribers(topic) >= 2 and node.count_publishers(detections) >= 1
+                and node.count_subscribers(detections) >= 1 and track_sub.get_publisher_count() >= 1)
     try:
-        wired = wait_until(lambda: node.count_subscribers(image_topic) >= 2
-                           and node.count_publishers('/detections') >= 1
-                           and node.count_subscribers('/detections') >= 1
-                           and track_sub.get_publisher_count() >= 1
+        wired = wait_until(lambda: all(wired_camera(ns, topic, sub) for (ns, topic), sub
+                                       in zip(cameras.items(), track_subs))
                            or process.poll() is not None, timeout=180)
         assert wired and process.poll() is None, f'graph not wired in 180 s (exit {process.poll()})'
         yield graph
@@ -135,9 +153,19 @@ def running_graph(config, image_topic='/camera/image_raw', *graph_args):
 def play_bag(bag, *args):
     """perception-bag-play at half speed into both nodes (they queue reliable inputs);
     --delay 1: discovery seen here may precede the detector-tracker match by a moment."""
-    result = subprocess.run(['perception-bag-play', str(bag), '--rate', '0.5', '--quiet',
-                             '--wait-for-subscribers', '60', '--min-subscribers', '2',
-                             '--delay', '1', *args], capture_output=True, text=True, timeout=240)
-    assert result.returncode == 0, result.stderr
-    assert_no_traceback(result.stdout, result.stderr)
-    return result
+    return play_bags([bag], *args)[0]
+
+
+def play_bags(bags, *args, rate=0.5):
+    """play_bag for several bags at once (one player each), e.g. one bag per camera."""
+    players = [subprocess.Popen(['perception-bag-play', str(bag), '--rate', str(rate), '--quiet',
+                                 '--wait-for-subscribers', '60', '--min-subscribers', '2',
+                                 '--delay', '1', *args], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True) for bag in bags]
+    results = []
+    for player in players:
+        out, err = player.communicate(timeout=240)
+        assert player.returncode == 0, err
+        assert_no_traceback(out, err)
+        results.append(subprocess.CompletedProcess(player.args, player.returncode, out, err))
+    return results

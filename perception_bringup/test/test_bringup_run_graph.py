@@ -12,6 +12,16 @@ def test_missing_parameter_file_is_a_clear_error(tmp_path):
     assert_no_traceback(result.stderr)
 
 
+def test_bad_cameras_and_a_file_without_a_section_for_the_nodes_are_clear_errors(tmp_path):
+    result = run_tool('perception-run-graph', '--cameras', 'front:/f,1x:/a')
+    assert result.returncode == 2 and "cameras: '1x:/a'" in result.stderr, result.stderr
+    config = tmp_path / 'other.yaml'
+    config.write_text('other_node:\n  ros__parameters:\n    a: 1\n')
+    result = run_tool('perception-run-graph', '--config', str(config), '--cameras', 'front')
+    assert result.returncode == 2 and 'no "detector_node: ros__parameters:" section' in result.stderr
+    assert_no_traceback(result.stderr)
+
+
 def test_a_node_that_dies_stops_the_graph_with_a_nonzero_exit(tmp_path):
     config = tmp_path / 'broken.yaml'
     text = graph_spec.DEFAULT_CONFIG.read_text()

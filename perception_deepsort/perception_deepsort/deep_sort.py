@@ -19,13 +19,13 @@ from .config import TrackerConfig
 from .detection import DetectionBatch, xyah_to_xyxy
 from .nn_matching import normalize
 from .track import CONFIRMED, TENTATIVE, TrackState
-from .tracker import Tracker
+from .tracker import MIN_SIZE, Tracker
 
 LOGGER = logging.getLogger(__name__)
 
 #: Counters in DeepSort.stats.
 STATS_KEYS = ('frames', 'detections', 'rejected_nonfinite', 'rejected_size', 'rejected_outside',
-              'resets', 'camera_motion_failures')
+              'resets', 'camera_motion_failures', 'coasted_frames')
 
 #: TrackState members indexed by their value.
 _STATES = np.array(list(TrackState), dtype=object)
@@ -45,6 +45,7 @@ class TrackOutput:
     hits: int  # frames with a matched detection
     time_since_update: float  # seconds since the last matched detection
     detection_index: int  # row of the matched input detection this frame, -1 if none
+    predicted: bool = False  # from coast(): no detections for this frame, box is the prediction
 
 
 def build_embedder(config: TrackerConfig):
@@ -77,6 +78,7 @@ class DeepSort:
                        if self.config.camera_motion else None)
         self.stats = dict.fromkeys(STATS_KEYS, 0)
         self._last_time: float | None = None
+        self._coasted = 0  # coast() frames since the last update()
 
     @property
     def needs_image(self) -> bool:
@@ -95,6 +97,7 @@ class DeepSort:
         if self.camera is not None:
             self.camera.reset()
         self._last_time = None
+        self._coasted = 0
 
     def update(self, boxes_xyxy, scores, class_ids, timestamp: float | None = None,
                image: np.ndarray | None = None, embeddings=None, masks=None, mask_origins=None,
@@ -116,6 +119,7 @@ class DeepSort:
         if image is not None and image_size is None:
             image_size = (image.shape[1], image.shape[0])
         now, steps = self._advance_clock(timestamp)
+        self._coasted = 0
         valid = self._valid_rows(boxes, scores, embeddings, image_size)
 
         high = valid & (scores >= cfg.min_score)
@@ -135,6 +139,46 @@ class DeepSort:
                                            boxes[valid])
         self.tracker.update(high_score, now, low_score)
         return self._outputs(now)
+
+    def coast(self, timestamp: float | None = None) -> list[TrackOutput]:
+        """Confirmed tracks predicted to a frame the detector gave nothing for; state unchanged.
+
+        For a detector that is down: the boxes are the Kalman prediction from the last update()
+        (``predicted`` True, state LOST), reported while frames without a match (coasted ones
+        included) stay within max_age (and max_age_s). Nothing is updated, so coasting neither
+        ages tracks towards deletion nor moves them: the next update() predicts over the whole
+        gap and counts it as one missed frame, as if these frames had never come, and may even
+        carry an older stamp than a coasted one (a slow detector's late answer). timestamp in
+        seconds (None = one nominal frame after the previous coasted or tracked one).
+        """
+        cfg = self.config
+        if self._last_time is None:
+            return []
+        coasted = self._coasted + 1
+        if timestamp is None or not cfg.time_based:
+            now, steps = self._last_time + coasted * cfg.nominal_dt, float(coasted)
+        else:
+            now = float(timestamp)
+            steps = (now - self._last_time) / cfg.nominal_dt
+            if not math.isfinite(now) or steps < 0.0:
+                return []  # older than the last tracked frame: nothing to predict forward to
+        self._coasted = coasted
+        self.stats['coasted_frames'] += 1
+        t = self.tracker.tracks
+        missed = t.frames_since_update + self._coasted
+        keep = (t.states == CONFIRMED) & (missed <= cfg.max_age)
+        if cfg.max_age_s > 0.0:
+            keep &= now - t.last_update_time <= cfg.max_age_s
+        rows = np.flatnonzero(keep)
+        means, _ = self.tracker.kf.predict(t.means[rows], t.covs[rows], steps)
+        np.maximum(means[:, 2:4], MIN_SIZE, out=means[:, 2:4])  # as Tracker.predict
+        boxes = xyah_to_xyxy(means[:, :4])
+        velocities = (means[:, 4:6] / cfg.nominal_dt).tolist()
+        return [TrackOutput(int(t.ids[r]), int(t.class_ids[r]), float(t.scores[r]), box,
+                            tuple(v), TrackState.LOST, int(t.age[r] + self._coasted),
+                            int(t.hits[r]), max(now - float(t.last_update_time[r]), 0.0), -1,
+                            predicted=True)
+                for r, box, v in zip(rows, boxes, velocities)]
 
     def prepare_motion(self, image: np.ndarray) -> MotionFrame | None:
         """Image-only camera-motion work of a later update(motion_frame=...); None when off."""

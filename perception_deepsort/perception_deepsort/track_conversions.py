@@ -28,6 +28,7 @@ def track_to_msg(track, class_names, masks_msg=None) -> TrackedObject:
     obj.age = int(track.age)
     obj.hits = int(track.hits)
     obj.time_since_update = float(track.time_since_update)
+    obj.predicted = bool(track.predicted)
     mask = matched_mask(track, masks_msg)
     obj.has_mask = mask is not None
     if mask is not None:

@@ -10,6 +10,10 @@ does not arrive within ``sync_timeout_s`` is tracked on motion alone. Outputs ca
 the input detections. Tracking runs on header stamps, so ``use_sim_time`` and bag replay need
 nothing special; a stamp that goes backwards (bag looped) resets the tracker. Tracks go out
 before the annotated image is drawn, and the image is drawn only while somebody subscribes.
+While the detector gives nothing (down, restarting after a crash, stalled) and images keep
+coming, every image is tracked on motion alone (``coast_without_detections``, ``coasting``):
+its ``tracks`` carry the confirmed tracks' predictions marked ``predicted``; matching resumes
+with the same tracks and ids when detections return.
 With ``--log-level tracker_node:=debug`` every frame logs its stage times (``frame_timing``).
 Images are taken serialised and decoded in place when they arrive (usually long before their
 detections, which wait for inference); their camera-motion work is done then and between
@@ -26,8 +30,10 @@ from perception_msgs.msg import InstanceMaskArray, TrackedObjectArray
 from rclpy.clock import Clock, ClockType
 from rclpy.logging import LoggingSeverity
 from sensor_msgs.msg import Image
+from std_msgs.msg import Header
 from vision_msgs.msg import Detection2DArray
 
+from perception_deepsort.coasting import CoastGate
 from perception_deepsort.config import TrackerConfig
 from perception_deepsort.deep_sort import DeepSort, build_embedder
 from perception_deepsort.stamp_sync import StampSync
@@ -55,6 +61,13 @@ NODE_PARAMETERS = (
     ParamSpec('trail_length', 20, 'Motion trail length in frames on the annotated image '
               '(0 = none).'),
     ParamSpec('qos', 'sensor_data', "Input QoS: 'sensor_data' (best effort) or 'reliable'."),
+    ParamSpec('coast_without_detections', True, "While the detector gives nothing (crashed, "
+              "restarting, stalled) and images keep coming, publish 'tracks' for each image with "
+              "the confirmed tracks' motion predictions (predicted: true, state LOST), up to "
+              "max_age frames without a match; needs the 'image' topic."),
+    ParamSpec('coast_after_s', 1.0, 'Coast an image once no detections came for this long [s, '
+              'wall time] (at least 3 detector message intervals, so a slow detector is waited '
+              'for); at once when the detections topic has no publisher.'),
     ParamSpec('diagnostics_period_s', 10.0, 'Period of the counters log line [s]; 0 = never.'),
 ) + DIAGNOSTICS_PARAMETERS
 
@@ -83,7 +96,8 @@ class TrackerNode(ManagedNode):
         super().__init__(NODE_NAME, tracker_parameters())
         self.tracker = None
         self._subs, self._active_timers, self._outputs = {}, [], ()
-        self.counts = collections.Counter(frames=0, frames_without_image=0, images_rejected=0,
+        self.counts = collections.Counter(frames=0, frames_coasted=0, frames_without_image=0,
+                                          images_rejected=0,
                                           masks_mismatched=0, frames_rejected=0, frames_failed=0,
                                           duplicate_stamps=0, resets=0)
         self.health = Counters(('rejected', 'failed', 'duplicate_stamp'))
@@ -100,11 +114,15 @@ class TrackerNode(ManagedNode):
             f'tracker: embedder={self.config.embedder if self.tracker.embedder else "none"} '
             f'appearance={self.config.use_appearance} camera_motion={self.config.camera_motion}')
         self._class_names: list[str] = []
+        self._coasting = False  # the last frame published was a coasted one
         self._last_stamp: int | None = None
         self._drawer = TrackDrawer(self.node_params['trail_length'])
         # Per-frame stage times are logged only at debug level (--log-level tracker_node:=debug).
         self._log_timing = self.get_logger().get_effective_level() <= LoggingSeverity.DEBUG
-        self._want_image = self.tracker.needs_image or self.node_params['publish_annotated']
+        self._coast = (CoastGate(self.node_params['coast_after_s'])
+                       if self.node_params['coast_without_detections'] else None)
+        self._want_image = (self.tracker.needs_image or self.node_params['publish_annotated']
+                            or self._coast is not None)
         self._sync = StampSync(('image', 'masks') if self._want_image else ('masks',),
                                self.node_params['sync_buffer'], self.node_params['sync_timeout_s'])
         self._qos = input_qos(self.node_params['qos'])
@@ -149,6 +167,8 @@ class TrackerNode(ManagedNode):
         self._active_timers = []
         if self.tracker is not None:
             self._sync.clear()
+            if self._coast is not None:
+                self._coast.clear()
             self._log_counts()
 
     def cleanup(self) -> None:
@@ -165,13 +185,17 @@ class TrackerNode(ManagedNode):
             info['embedder'] = self.config.embedder if self.tracker.embedder else 'none'
             info['device'] = self.config.device
             info['frames_without_image'] = self.counts['frames_without_image']
+            info['frames_coasted'] = self.counts['frames_coasted']
         return info
 
     def _on_detections(self, msg: Detection2DArray, info) -> None:
         """Queue the detections of one image until its image and masks are there."""
         self.health.input()
-        self._sync.add_primary(stamp_to_ns(msg.header.stamp), self._received(msg, info),
-                               time.monotonic())
+        stamp = stamp_to_ns(msg.header.stamp)
+        if self._coast is not None:  # frames of an outage the restarted detector skipped
+            for image in self._coast.detections(stamp, time.monotonic()):
+                self._publish_coasted(image)
+        self._sync.add_primary(stamp, self._received(msg, info), time.monotonic())
         self._drain()
 
     def _on_part(self, key: str, msg, info) -> None:
@@ -191,6 +215,8 @@ class TrackerNode(ManagedNode):
                                       throttle_duration_sec=WARN_PERIOD_S)
             return
         stamp = stamp_to_ns(msg.header.stamp)
+        if self._coast is not None:
+            self._coast.image(stamp, msg.header.frame_id, time.monotonic())
         try:
             image, error = image_to_rgb(msg), None
         except ImageConversionError as exc:
@@ -234,6 +260,29 @@ class TrackerNode(ManagedNode):
         return self._pub_image is not None and self._pub_image.get_subscription_count() > 0
 
     def _drain(self) -> None:
+        """Track every frame that is complete or has waited long enough; coast the images the
+        detector gives nothing for."""
+        self._track_ready()
+        if self._coast is not None:
+            present = self._subs['detections'].get_publisher_count() > 0
+            for image in self._coast.due(time.monotonic(), present):
+                self._publish_coasted(image)
+
+    def _publish_coasted(self, image) -> None:
+        """Publish the motion predictions for an image without detections (``CoastGate``)."""
+        if self._last_stamp is not None and image.stamp <= self._last_stamp:
+            return  # tracked already (or older than the tracker's state)
+        tracks = self.tracker.coast(image.stamp * 1e-9)
+        self.counts['frames_coasted'] += 1
+        header = Header(frame_id=image.frame_id)
+        header.stamp.sec, header.stamp.nanosec = divmod(image.stamp, 10**9)
+        self._pub_tracks.publish(tracks_to_msg(tracks, header, self._class_names))
+        if not self._coasting:
+            self.get_logger().warning('no detections for the images: publishing motion '
+                                      'predictions (predicted: true) until they return')
+            self._coasting = True
+
+    def _track_ready(self) -> None:
         """Track every frame that is complete or has waited long enough."""
         for frame in self._sync.pop_ready(time.monotonic(), self._expected_parts()):
             timing = FrameTiming(frame.stamp)
@@ -248,6 +297,10 @@ class TrackerNode(ManagedNode):
             try:
                 tracked_before = self.counts['frames']
                 self.track(parts['detections'], parts.get('masks'), parts.get('image'), timing)
+                if self._coasting:
+                    self._coasting = False
+                    self.get_logger().info('detections are back: matching resumed '
+                                           f'({self.counts["frames_coasted"]} frames coasted so far)')
                 if self.counts['frames'] > tracked_before:  # tracks published
                     self.health.output(time.time() - frame.primary[2])
             except Exception as exc:  # one bad frame (or embedder failure) must not stop tracking

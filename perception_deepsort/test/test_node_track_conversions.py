@@ -40,6 +40,12 @@ def test_every_field_and_the_matched_mask_are_converted():
     assert car.has_mask and car.mask == masks_msg.masks[car_track.detection_index]
     person = next(o for o in msg.objects if o.class_id == 'person')
     assert not person.has_mask and person.mask.width == 0
+    assert not any(o.predicted for o in msg.objects)
+    # A frame without detections: the coasted predictions are marked, without masks.
+    coasted = tracks_to_msg(tracker.coast(100.5), header, NAMES)
+    assert len(coasted.objects) == 2 and all(
+        o.predicted and o.state == TrackedObject.STATE_LOST and not o.has_mask
+        and o.time_since_update > 0 for o in coasted.objects)
 
     det_array = confirmed_detections(tracks, header, NAMES)
     assert sorted(d.id for d in det_array.detections) == sorted(str(t.track_id) for t in tracks)

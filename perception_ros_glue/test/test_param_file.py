@@ -28,3 +28,17 @@ def test_unreadable_files_are_named(tmp_path):
     (tmp_path / 'bad.yaml').write_text('a: [1\n')
     with pytest.raises(ValueError, match='bad.yaml: cannot read'):
         read_node_parameters(tmp_path / 'bad.yaml', 'tracker_node')
+
+
+def test_sections_for_a_namespaced_node_as_rcl_matches_them():
+    document = {'/**': {'ros__parameters': {'a': 0, 'q': 1}},
+                '/**/detector_node': {'ros__parameters': {'w': 1}},
+                'detector_node': {'ros__parameters': {'a': 1}},
+                '/front/detector_node': {'ros__parameters': {'a': 2}},
+                'rear': {'detector_node': {'ros__parameters': {'a': 3}}},
+                '/side/*': {'ros__parameters': {'s': 1}}}
+    assert node_parameters(document, 'detector_node') == {'a': 1, 'q': 1, 'w': 1}
+    assert node_parameters(document, 'detector_node', namespace='/front') == {'a': 2, 'q': 1, 'w': 1}
+    assert node_parameters(document, 'detector_node', namespace='/rear') == {'a': 3, 'q': 1, 'w': 1}
+    assert node_parameters(document, 'tracker_node', namespace='/side') == {'a': 0, 'q': 1, 's': 1}
+    assert node_parameters(document, 'tracker_node', namespace='/a/b') == {'a': 0, 'q': 1}
