@@ -27,8 +27,9 @@ CONFIG_DIR = _config_dir()
 DEFAULT_CONFIG = CONFIG_DIR / 'tracking.yaml'
 RVIZ_CONFIG = CONFIG_DIR / 'tracking.rviz'
 DEFAULT_IMAGE_TOPIC = '/camera/image_raw'
-# Seconds between a node's death and its restart (launch `respawn_delay`, run-graph alike).
-RESPAWN_DELAY_S = 2.0
+# Seconds between a node's death and its restart (launch `respawn_delay`, run-graph alike): short,
+# the tracker coasts meanwhile; a node failing at once still restarts only every start-up time + 1 s.
+RESPAWN_DELAY_S = 1.0
 # Topics the graph publishes (relative names resolve in the nodes' namespace, here the root).
 OUTPUT_TOPICS = ('/detections', '/detections/masks', '/detections/image',
                  '/tracks', '/tracks/detections', '/tracks/image')

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from perception_bringup import video_to_bag
-from perception_ros_glue.ros_testing import wait_until  # noqa: F401 (re-exported for the tests)
+from perception_ros_glue.ros_testing import wait_until
 
 FPS = 10.0
 START_S = 1000.0

@@ -7,7 +7,7 @@ import time
 
 from perception_bringup import graph_spec
 
-START_S = 120.0  # two node processes importing torch on a busy 2-core machine
+START_S = 120.0  # two node processes starting on a busy 2-core machine
 
 
 def _children(pid):
@@ -33,7 +33,7 @@ def _wait_for(predicate, timeout):
 def test_killed_detector_is_restarted_and_the_graph_keeps_running():
     log = tempfile.NamedTemporaryFile('w+', suffix='.log')
     graph = subprocess.Popen(['perception-run-graph', '--backend', 'hog', '--device', 'cpu',
-                              '--image-topic', '/respawn_test/image'],
+                              '--image-topic', '/respawn_test/image', '--stop-timeout', '60'],
                              stdout=log, stderr=subprocess.STDOUT, text=True)
     output = lambda: open(log.name).read()  # noqa: E731
     try:
@@ -58,5 +58,6 @@ def test_killed_detector_is_restarted_and_the_graph_keeps_running():
         except subprocess.TimeoutExpired:
             graph.kill()
             graph.wait()
+        text = output()
         log.close()
-    assert graph.returncode == 0
+    assert graph.returncode == 0, text

@@ -6,8 +6,6 @@ import time
 
 import cv2
 import numpy as np
-import torch
-from torchvision.ops import nms
 
 from perception_ros_glue.detections import Detections
 from .base import Detector, check_image, keep_index, resolve_class_ids
@@ -32,7 +30,7 @@ def people_detector(cv):
 
 
 class HogDetector(Detector):
-    """OpenCV HOG people detector with torchvision NMS; class 'person' only, no masks."""
+    """OpenCV HOG people detector with OpenCV NMS (no torch: quick to start); class 'person' only, no masks."""
 
     name = 'hog'
     weights = 'opencv-builtin-people-svm'
@@ -70,7 +68,8 @@ class HogDetector(Detector):
         # SVM margin -> (0, 1): 0.5 is the SVM's own decision boundary (margin 0).
         scores = 1.0 / (1.0 + np.exp(-np.asarray(margins, np.float32).reshape(-1)))
         if len(boxes):
-            kept = nms(torch.from_numpy(boxes), torch.from_numpy(scores), self.nms_iou).numpy()
+            kept = np.asarray(cv2.dnn.NMSBoxes(rects.tolist(), scores.tolist(), 0.0, self.nms_iou),
+                              np.int64).reshape(-1)
             boxes, scores = boxes[kept], scores[kept]
         class_ids = np.zeros(len(boxes), np.int64)
         keep = keep_index(scores, class_ids, self.score_threshold, self.class_filter, self.max_detections)

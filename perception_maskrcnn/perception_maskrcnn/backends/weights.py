@@ -15,7 +15,6 @@ import pickle
 import zipfile
 from pathlib import Path
 
-import torch
 
 WEIGHTS_DIR_ENV = 'PERCEPTION_WEIGHTS_DIR'
 
@@ -24,10 +23,16 @@ class WeightsError(RuntimeError):
     """Weights missing, of the wrong architecture or corrupt; the message says which file and why."""
 
 
+def hub_checkpoints() -> Path:
+    """torch's hub cache of downloaded weights (torch imported here: the HOG path never needs it)."""
+    import torch
+    return Path(torch.hub.get_dir()) / 'checkpoints'
+
+
 def local_weight_dirs() -> list[Path]:
     """Where weights are looked for when none are given, in order of preference."""
     dirs = [Path(os.environ[WEIGHTS_DIR_ENV]).expanduser()] if os.environ.get(WEIGHTS_DIR_ENV) else []
-    return dirs + [Path(torch.hub.get_dir()) / 'checkpoints', Path.cwd() / 'weights']
+    return dirs + [hub_checkpoints(), Path.cwd() / 'weights']
 
 
 def find_local_weights() -> Path | None:
@@ -37,7 +42,7 @@ def find_local_weights() -> Path | None:
     ``maskrcnn_resnet50_fpn*.pth``, then ``./weights/*.pt|*.pth``.
     """
     for directory in local_weight_dirs():
-        is_hub = directory == Path(torch.hub.get_dir()) / 'checkpoints'
+        is_hub = directory == hub_checkpoints()
         # The hub cache also holds unrelated models (backbones, other tasks): only Mask R-CNN.
         patterns = ['maskrcnn_resnet50_fpn*.pth'] if is_hub else ['*.pt', '*.pth']
         for pattern in patterns:
@@ -90,6 +95,7 @@ def sniff_torch_file(path: Path) -> str:
 
 def load_torch_file(path: Path, expected: str):
     """``torch.load(weights_only=True)`` on CPU, with corrupt or unsafe files as WeightsError."""
+    import torch
     try:
         return torch.load(path, map_location='cpu', weights_only=True)
     except pickle.UnpicklingError as error:
@@ -113,6 +119,7 @@ def checkpoint_weights_key(obj) -> str | None:
 
 def state_dict_of(obj, path: Path) -> dict:
     """The model state dict inside a loaded file (plain state dict or training checkpoint)."""
+    import torch
     key = checkpoint_weights_key(obj)
     if key is not None:
         obj = obj[key]
@@ -123,8 +130,9 @@ def state_dict_of(obj, path: Path) -> dict:
 
 def hub_file(weights_enum) -> Path:
     """Local copy of a torchvision weights enum's file, downloading it into torch's hub cache."""
+    import torch
     url = weights_enum.url
-    target = Path(torch.hub.get_dir()) / 'checkpoints' / os.path.basename(url)
+    target = hub_checkpoints() / os.path.basename(url)
     if target.is_file():
         return target
     try:
