@@ -152,6 +152,11 @@ def variants(group):
             TrackerConfig(std_weight_velocity=1 / 160)),
         'ours: default without camera-motion compensation': lambda: OursAdapter(TrackerConfig(camera_motion=False)),
         'ours: default without relinking': lambda: OursAdapter(TrackerConfig(relink_lost=False)),
+        'ours: default, xywh Kalman state': lambda: OursAdapter(TrackerConfig(box_state='xywh')),
+        'ours: default, motion only, xywh Kalman state': lambda: OursAdapter(
+            TrackerConfig(use_appearance=False, box_state='xywh')),
+        'ours: default without the impostor test in relinking': lambda: OursAdapter(
+            TrackerConfig(relink_impostors=False)),
         DEFAULT: lambda: OursAdapter(TrackerConfig()),
     }
     if group == 'dashcam':

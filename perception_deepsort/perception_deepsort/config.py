@@ -9,6 +9,8 @@ from typing import Any, Iterable, Mapping
 
 from perception_ros_glue.param_file import read_node_parameters
 
+from .kalman_filter import BOX_STATES
+
 #: Chi-square 0.95 quantile for 4 degrees of freedom (the paper's gate on (u, v, a, h)).
 CHI2INV95_4DOF = 9.4877
 
@@ -62,6 +64,10 @@ class TrackerConfig:
         1.0 / 320, 'Kalman noise: velocity standard deviation (per nominal frame) as a fraction '
                    'of the box height. Paper: 1/160; half that keeps a coasting track on its '
                    'course through crossings (tuning seeds: fewer ID switches on every group).')
+    box_state: str = _doc(
+        'xyah', 'Kalman box state: "xyah" (paper: centre, aspect ratio, height; noise '
+                'proportional to the height) or "xywh" (BoT-SORT: centre, width, height; '
+                'horizontal noise proportional to the width).')
     use_appearance: bool = _doc(
         True, 'Match the cascade on appearance (cosine distance, gated by motion). False = '
               'motion only: the cascade uses the Mahalanobis distance.')
@@ -95,6 +101,9 @@ class TrackerConfig:
         0.05, 'relink_lost: a relink needs the best lost candidate of the new track to be '
               'closer in appearance than its second-best gated candidate by at least this margin '
               '(a look-alike nearby makes the relink ambiguous). 0 = no margin test.')
+    relink_impostors: bool = _doc(
+        True, 'relink_lost: the margin test also compares with the nearest other identity '
+              'seen in the same frame, so a lone candidate needs appearance evidence too.')
     time_based: bool = _doc(
         True, 'Step the Kalman filter by the real time between frame timestamps (dropped frames, '
               'variable rates). False = one nominal step per frame, as in the paper.')
@@ -137,6 +146,7 @@ class TrackerConfig:
         _require(0.0 <= self.max_cosine_distance <= 2.0, 'max_cosine_distance', 'in [0, 2]')
         _require(self.nn_budget >= 1, 'nn_budget', '>= 1')
         _require(0.0 <= self.max_iou_distance <= 1.0, 'max_iou_distance', 'in [0, 1]')
+        _require(self.box_state in BOX_STATES, 'box_state', 'one of ' + ', '.join(BOX_STATES))
         _require(self.cascade_cost in CASCADE_COSTS, 'cascade_cost',
                  'one of ' + ', '.join(CASCADE_COSTS))
         _require(self.appearance_margin >= 0.0, 'appearance_margin', '>= 0')
