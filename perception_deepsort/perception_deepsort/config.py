@@ -32,8 +32,9 @@ class TrackerConfig:
 
     Defaults are the best measured by benchmarks/bench_tracker.py on its tuning seeds
     (docs/BENCHMARKS.md, "Tracker"): IoU-first association of every confirmed track with
-    appearance weighted by its margin over the alternatives (cascade_cost='adaptive'),
-    time_based, camera_motion, low_score_pass, feature_ema=0.9, relink_lost.
+    appearance weighted by its margin over the alternatives (cascade_cost='adaptive'), a
+    centre/width/height Kalman state (box_state='xywh'), time_based, camera_motion,
+    low_score_pass, feature_ema=0.9, relink_lost.
     Removed after measuring no gain on any group: the paper's lambda-fused cost, NSA Kalman,
     the crowded-crop appearance guard, the stale-track appearance veto, the cosine veto of
     overlapping pairs (appearance_veto_distance: within 1 ID switch on every group) and a
@@ -65,9 +66,9 @@ class TrackerConfig:
                    'of the box height. Paper: 1/160; half that keeps a coasting track on its '
                    'course through crossings (tuning seeds: fewer ID switches on every group).')
     box_state: str = _doc(
-        'xyah', 'Kalman box state: "xyah" (paper: centre, aspect ratio, height; noise '
-                'proportional to the height) or "xywh" (BoT-SORT: centre, width, height; '
-                'horizontal noise proportional to the width).')
+        'xywh', 'Kalman box state: "xywh" (BoT-SORT: centre, width, height; horizontal noise '
+                'proportional to the width, vertical to the height) or "xyah" (paper: centre, '
+                'aspect ratio, height; all noise proportional to the height).')
     use_appearance: bool = _doc(
         True, 'Match the cascade on appearance (cosine distance, gated by motion). False = '
               'motion only: the cascade uses the Mahalanobis distance.')
@@ -80,7 +81,7 @@ class TrackerConfig:
                     'appearance_margin, 0, 1) of the pair\'s appearance margin over the other '
                     'candidates of its track and detection (appearance_weight.py).')
     appearance_margin: float = _doc(
-        0.1, '"adaptive": cosine-distance margin over the runner-up candidates at which a '
+        0.3, '"adaptive": cosine-distance margin over the runner-up candidates at which a '
              'pair\'s appearance gets its full weight (0 = always full weight, as BoT-SORT).')
     feature_ema: float = _doc(
         0.9, 'If > 0, each track keeps one exponential moving average of its embeddings '
@@ -101,9 +102,6 @@ class TrackerConfig:
         0.05, 'relink_lost: a relink needs the best lost candidate of the new track to be '
               'closer in appearance than its second-best gated candidate by at least this margin '
               '(a look-alike nearby makes the relink ambiguous). 0 = no margin test.')
-    relink_impostors: bool = _doc(
-        True, 'relink_lost: the margin test also compares with the nearest other identity '
-              'seen in the same frame, so a lone candidate needs appearance evidence too.')
     time_based: bool = _doc(
         True, 'Step the Kalman filter by the real time between frame timestamps (dropped frames, '
               'variable rates). False = one nominal step per frame, as in the paper.')
@@ -170,7 +168,8 @@ class TrackerConfig:
     @classmethod
     def paper(cls, **changes: Any) -> 'TrackerConfig':
         """DeepSORT as published (Wojke et al. 2017): every extension off; changes on top."""
-        base = dict(max_iou_distance=0.7, std_weight_velocity=1.0 / 160, cascade_cost='appearance', feature_ema=0.0,
+        base = dict(max_iou_distance=0.7, std_weight_velocity=1.0 / 160, box_state='xyah',
+                    cascade_cost='appearance', feature_ema=0.0,
                     n_init=3, time_based=False, camera_motion=False,
                     low_score_pass=False, class_aware=False, relink_lost=False)
         return cls(**{**base, **changes})

@@ -7,13 +7,6 @@ are lost this frame: a pair is a candidate when the new track's box lies inside 
 track's motion gate (its covariance has grown over the gap) and their appearance is within
 a cosine threshold. The best one-to-one assignment hands the lost track's id to the new track
 and deletes the lost one, so the object keeps its id and the new track's fresh Kalman state.
-
-Appearance must single the lost track out: its distance to the new track has to beat, by a
-margin, both the runner-up lost candidate and the nearest *other identity seen in the same
-frame* (tracks matched this frame are certainly someone else). The second term is the test a
-lone candidate needs: when the embedder cannot tell the people in view apart (uniform
-frames, look-alike clothes), a small distance to the lost track is no evidence, and the new
-track keeps its new id.
 """
 
 from __future__ import annotations
@@ -41,24 +34,15 @@ def centre_distance(innovation: Innovation, rows: np.ndarray, measurements: np.n
 
 def relink_pairs(gallery, innovation: Innovation, lost: np.ndarray, new: np.ndarray,
                  new_measurements: np.ndarray, new_features: np.ndarray, same_class: np.ndarray,
-                 max_cosine_distance: float, margin: float = 0.0,
-                 others: np.ndarray | None = None):
-    """(lost rows, new rows) to merge: gated by motion, assigned on appearance distance.
-
-    others: rows of tracks seen this frame (other identities than any new track but itself);
-    with margin > 0, a pair needs its distance + margin <= the new track's distance to the
-    runner-up lost candidate and to the nearest of these.
-    """
+                 max_cosine_distance: float, margin: float = 0.0):
+    """(lost rows, new rows) to merge: gated by motion, assigned on appearance distance."""
     gate = (centre_distance(innovation, lost, new_measurements) <= CHI2INV95_2DOF) & same_class
     cost = gallery.min_cosine_distance(lost, new_features, gate)
-    if margin > 0.0:
-        runner_up = np.sort(cost, axis=0)[1] if len(lost) > 1 else np.full(len(new), np.inf)
-        if others is not None and len(others):
-            different = others[:, None] != new[None, :]
-            impostor = gallery.min_cosine_distance(others, new_features, different)
-            runner_up = np.minimum(runner_up, impostor.min(axis=0))
+    if margin > 0.0 and len(lost) > 1:
+        # Ambiguous when another lost track looks almost as similar: leave the new id.
+        ordered = np.sort(cost, axis=0)
         with np.errstate(invalid='ignore'):  # inf - inf: no candidate at all
-            clear = cost + margin <= runner_up[None, :]
+            clear = ordered[1] - ordered[0] >= margin
         cost = np.where(clear, cost, np.inf)
     r, c, _, _ = min_cost_matching(cost, max_cosine_distance)
     return lost[r], new[c]

@@ -245,11 +245,9 @@ class Tracker:
         lost = np.flatnonzero((t.states == CONFIRMED) & (t.frames_since_update > 0))
         if len(lost) == 0:
             return
-        seen = np.flatnonzero(t.frames_since_update == 0)
         old, young = relink_pairs(t.gallery, innovation, lost, new, t.means[new, :4],
                                   t.gallery.newest(new), self._same_class(lost, t.class_ids[new]),
-                                  cfg.relink_max_cosine_distance, cfg.relink_margin,
-                                  seen if cfg.relink_impostors else None)
+                                  cfg.relink_max_cosine_distance, cfg.relink_margin)
         if len(old):
             t.ids[young] = t.ids[old]
             keep = np.ones(len(t), dtype=bool)
