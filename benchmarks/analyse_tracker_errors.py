@@ -55,7 +55,7 @@ def analyse(seq_dir, results, min_score, n_init):
         t = frame - 1
         gt_index = {g: i for i, g in enumerate(data['gt_ids'][t])}
         for row in rows.itertuples():
-            if row.Type not in ('MATCH', 'SWITCH', 'TRANSFER', 'ASCEND', 'MIGRATE', 'MISS'):
+            if row.Type not in ('MATCH', 'SWITCH', 'MISS'):  # TRANSFER etc. repeat a SWITCH
                 continue
             gt = row.OId
             first_frame.setdefault(gt, frame)
@@ -77,7 +77,7 @@ def analyse(seq_dir, results, min_score, n_init):
             hyp = row.HId
             if row.Type == 'SWITCH':
                 gap = frame - last_frame.get(gt, frame)
-                if gt in hyp_seen[hyp] and hyp_seen[hyp]:
+                if gt in hyp_seen[hyp]:
                     cause = 'return to an earlier id of its own'
                 elif hyp in hyp_owner and hyp_owner[hyp] != gt:
                     cause = 'taken by a track of another object'
@@ -122,7 +122,7 @@ def main(argv=None):
                       f'{sum(misses.values())} missed boxes')
                 for what, counter in (('switches', switches), ('missed', misses)):
                     for cause, count in counter.most_common():
-                        print(f'  {what}: {cause}: {count}')
+                        print(f'  {what}: {cause}: {count}', flush=True)
     return 0
 
 
