@@ -60,10 +60,11 @@ class TrackerConfig:
         CHI2INV95_4DOF, 'Motion gate: largest squared Mahalanobis distance between a detection and '
                         'the predicted track (chi-square 95% quantile for 4 dof).')
     std_weight_position: float = _doc(
-        1.0 / 20, 'Kalman noise: position standard deviation as a fraction of the box height.')
+        1.0 / 20, 'Kalman noise: position standard deviation as a fraction of the box height '
+                  '(box_state xywh: of the width for the horizontal centre and the width).')
     std_weight_velocity: float = _doc(
         1.0 / 320, 'Kalman noise: velocity standard deviation (per nominal frame) as a fraction '
-                   'of the box height. Paper: 1/160; half that keeps a coasting track on its '
+                   'of the box height (xywh: width for u and w). Paper: 1/160; half that keeps a coasting track on its '
                    'course through crossings (tuning seeds: fewer ID switches on every group).')
     box_state: str = _doc(
         'xywh', 'Kalman box state: "xywh" (BoT-SORT: centre, width, height; horizontal noise '
