@@ -152,6 +152,10 @@ def variants(group):
             TrackerConfig(std_weight_velocity=1 / 160)),
         'ours: default without camera-motion compensation': lambda: OursAdapter(TrackerConfig(camera_motion=False)),
         'ours: default without relinking': lambda: OursAdapter(TrackerConfig(relink_lost=False)),
+        'ours: default with the paper\'s Kalman state (box_state xyah)': lambda: OursAdapter(
+            TrackerConfig(box_state='xyah')),
+        'ours: default with appearance_margin 0.1 (previous default)': lambda: OursAdapter(
+            TrackerConfig(appearance_margin=0.1)),
         DEFAULT: lambda: OursAdapter(TrackerConfig()),
     }
     if group == 'dashcam':

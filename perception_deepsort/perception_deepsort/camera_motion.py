@@ -139,11 +139,12 @@ class CameraMotionEstimator:
         return affine
 
 
-def warp_states(means: np.ndarray, covs: np.ndarray,
-                affine: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Move Kalman states (u, v, a, h, velocities) into the frame given by a similarity affine.
+def warp_states(means: np.ndarray, covs: np.ndarray, affine: np.ndarray,
+                box_state: str = 'xyah') -> tuple[np.ndarray, np.ndarray]:
+    """Move Kalman states (u, v, a or w, h, velocities) into the frame given by a similarity
+    affine.
 
-    Centres are transformed, heights and velocities scaled/rotated by the linear part; the
+    Centres are transformed, sizes and velocities scaled/rotated by the linear part; the
     aspect ratio is kept (small rotations).
     """
     if len(means) == 0:
@@ -153,7 +154,7 @@ def warp_states(means: np.ndarray, covs: np.ndarray,
     jacobian = np.zeros((8, 8))
     for offset in (0, 4):  # position block and velocity block transform alike
         jacobian[offset:offset + 2, offset:offset + 2] = linear
-        jacobian[offset + 2, offset + 2] = 1.0
+        jacobian[offset + 2, offset + 2] = 1.0 if box_state == 'xyah' else scale
         jacobian[offset + 3, offset + 3] = scale
     means = means @ jacobian.T
     means[:, :2] += affine[:, 2]

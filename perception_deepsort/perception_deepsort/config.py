@@ -9,6 +9,8 @@ from typing import Any, Iterable, Mapping
 
 from perception_ros_glue.param_file import read_node_parameters
 
+from .kalman_filter import BOX_STATES
+
 #: Chi-square 0.95 quantile for 4 degrees of freedom (the paper's gate on (u, v, a, h)).
 CHI2INV95_4DOF = 9.4877
 
@@ -30,8 +32,9 @@ class TrackerConfig:
 
     Defaults are the best measured by benchmarks/bench_tracker.py on its tuning seeds
     (docs/BENCHMARKS.md, "Tracker"): IoU-first association of every confirmed track with
-    appearance weighted by its margin over the alternatives (cascade_cost='adaptive'),
-    time_based, camera_motion, low_score_pass, feature_ema=0.9, relink_lost.
+    appearance weighted by its margin over the alternatives (cascade_cost='adaptive'), a
+    centre/width/height Kalman state (box_state='xywh'), time_based, camera_motion,
+    low_score_pass, feature_ema=0.9, relink_lost.
     Removed after measuring no gain on any group: the paper's lambda-fused cost, NSA Kalman,
     the crowded-crop appearance guard, the stale-track appearance veto, the cosine veto of
     overlapping pairs (appearance_veto_distance: within 1 ID switch on every group) and a
@@ -57,11 +60,16 @@ class TrackerConfig:
         CHI2INV95_4DOF, 'Motion gate: largest squared Mahalanobis distance between a detection and '
                         'the predicted track (chi-square 95% quantile for 4 dof).')
     std_weight_position: float = _doc(
-        1.0 / 20, 'Kalman noise: position standard deviation as a fraction of the box height.')
+        1.0 / 20, 'Kalman noise: position standard deviation as a fraction of the box height '
+                  '(box_state xywh: of the width for the horizontal centre and the width).')
     std_weight_velocity: float = _doc(
         1.0 / 320, 'Kalman noise: velocity standard deviation (per nominal frame) as a fraction '
-                   'of the box height. Paper: 1/160; half that keeps a coasting track on its '
+                   'of the box height (xywh: width for u and w). Paper: 1/160; half that keeps a coasting track on its '
                    'course through crossings (tuning seeds: fewer ID switches on every group).')
+    box_state: str = _doc(
+        'xywh', 'Kalman box state: "xywh" (BoT-SORT: centre, width, height; horizontal noise '
+                'proportional to the width, vertical to the height) or "xyah" (paper: centre, '
+                'aspect ratio, height; all noise proportional to the height).')
     use_appearance: bool = _doc(
         True, 'Match the cascade on appearance (cosine distance, gated by motion). False = '
               'motion only: the cascade uses the Mahalanobis distance.')
@@ -74,7 +82,7 @@ class TrackerConfig:
                     'appearance_margin, 0, 1) of the pair\'s appearance margin over the other '
                     'candidates of its track and detection (appearance_weight.py).')
     appearance_margin: float = _doc(
-        0.1, '"adaptive": cosine-distance margin over the runner-up candidates at which a '
+        0.3, '"adaptive": cosine-distance margin over the runner-up candidates at which a '
              'pair\'s appearance gets its full weight (0 = always full weight, as BoT-SORT).')
     feature_ema: float = _doc(
         0.9, 'If > 0, each track keeps one exponential moving average of its embeddings '
@@ -137,6 +145,7 @@ class TrackerConfig:
         _require(0.0 <= self.max_cosine_distance <= 2.0, 'max_cosine_distance', 'in [0, 2]')
         _require(self.nn_budget >= 1, 'nn_budget', '>= 1')
         _require(0.0 <= self.max_iou_distance <= 1.0, 'max_iou_distance', 'in [0, 1]')
+        _require(self.box_state in BOX_STATES, 'box_state', 'one of ' + ', '.join(BOX_STATES))
         _require(self.cascade_cost in CASCADE_COSTS, 'cascade_cost',
                  'one of ' + ', '.join(CASCADE_COSTS))
         _require(self.appearance_margin >= 0.0, 'appearance_margin', '>= 0')
@@ -160,7 +169,8 @@ class TrackerConfig:
     @classmethod
     def paper(cls, **changes: Any) -> 'TrackerConfig':
         """DeepSORT as published (Wojke et al. 2017): every extension off; changes on top."""
-        base = dict(max_iou_distance=0.7, std_weight_velocity=1.0 / 160, cascade_cost='appearance', feature_ema=0.0,
+        base = dict(max_iou_distance=0.7, std_weight_velocity=1.0 / 160, box_state='xyah',
+                    cascade_cost='appearance', feature_ema=0.0,
                     n_init=3, time_based=False, camera_motion=False,
                     low_score_pass=False, class_aware=False, relink_lost=False)
         return cls(**{**base, **changes})

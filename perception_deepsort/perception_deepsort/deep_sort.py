@@ -16,7 +16,7 @@ import numpy as np
 from .box_validation import as_arrays, rejections
 from .camera_motion import CameraMotionEstimator, MotionFrame
 from .config import TrackerConfig
-from .detection import DetectionBatch, xyah_to_xyxy
+from .detection import DetectionBatch
 from .nn_matching import normalize
 from .track import CONFIRMED, TENTATIVE, TrackState
 from .tracker import MIN_SIZE, Tracker
@@ -258,7 +258,7 @@ class DeepSort:
         if self.config.relink_lost and (t.frames_since_update > self.config.max_age).any():
             # Tracks kept past max_age only as relinking candidates are not reported.
             t = t.reported(self.config.max_age)
-        boxes = xyah_to_xyxy(t.means[:, :4])
+        boxes = self.tracker.kf.boxes(t.means)
         velocities = map(tuple, (t.means[:, 4:6] / self.config.nominal_dt).tolist())
         since = np.maximum(now - t.last_update_time, 0.0).tolist()
         # Column-wise lists and map() instead of a per-track Python loop: this runs every frame.

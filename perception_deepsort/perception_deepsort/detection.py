@@ -23,6 +23,18 @@ def xyah_to_xyxy(xyah: np.ndarray) -> np.ndarray:
     return np.concatenate((xyah[:, :2] - half, xyah[:, :2] + half), axis=1)
 
 
+def xyxy_to_xywh(boxes: np.ndarray) -> np.ndarray:
+    """(N, 4) x1, y1, x2, y2 -> centre u, v, width w, height h."""
+    size = boxes[:, 2:] - boxes[:, :2]
+    return np.concatenate((boxes[:, :2] + size / 2, size), axis=1)
+
+
+def xywh_to_xyxy(xywh: np.ndarray) -> np.ndarray:
+    """(N, 4) centre u, v, width, height -> x1, y1, x2, y2."""
+    half = xywh[:, 2:4] / 2
+    return np.concatenate((xywh[:, :2] - half, xywh[:, :2] + half), axis=1)
+
+
 @dataclass
 class DetectionBatch:
     """Validated detections of one frame; `indices` point back into the caller's arrays."""
@@ -34,12 +46,7 @@ class DetectionBatch:
     features: np.ndarray | None = None  # (N, D) float32, L2-normalised
     masks: list | None = None  # N bool windows (h, w), or None
     mask_origins: np.ndarray | None = None  # (N, 2) int x0, y0
-    xyah: np.ndarray | None = None  # (N, 4) Kalman measurements (u, v, a, h); derived if None
-
-    def __post_init__(self) -> None:
-        """Derive the Kalman measurements once."""
-        if self.xyah is None:
-            self.xyah = xyxy_to_xyah(self.boxes)
+    measurements: np.ndarray | None = None  # (N, 4) in the Kalman box state; set by Tracker
 
     def __len__(self) -> int:
         """Number of detections."""
@@ -54,7 +61,8 @@ class DetectionBatch:
             rows = np.flatnonzero(rows)
         return DetectionBatch(
             boxes=self.boxes[rows], scores=self.scores[rows], class_ids=self.class_ids[rows],
-            indices=self.indices[rows], xyah=self.xyah[rows],
+            indices=self.indices[rows],
+            measurements=None if self.measurements is None else self.measurements[rows],
             features=None if self.features is None else self.features[rows],
             masks=None if self.masks is None else [self.masks[i] for i in rows],
             mask_origins=None if self.mask_origins is None else self.mask_origins[rows])

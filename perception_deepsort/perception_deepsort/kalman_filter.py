@@ -1,10 +1,15 @@
-"""Constant-velocity Kalman filter on (u, v, a, h), batched over all tracks.
+"""Constant-velocity Kalman filter on a box state, batched over all tracks.
 
-State per track: box centre (u, v), aspect ratio a = w / h, height h, and their velocities,
-in pixels (or aspect units) per *nominal frame*. The noise model is the reference DeepSORT one:
-standard deviations proportional to the box height. A step of `steps` nominal frames scales
-the transition by `steps` and the process-noise variance by `steps` (a random walk), so
-`steps=1` reproduces the reference filter exactly.
+Two box states (`box_state`), each with its velocities, in pixels per *nominal frame*:
+- 'xyah' (the paper): centre (u, v), aspect ratio a = w / h, height h; every standard
+  deviation is proportional to the box height (the aspect ratio has a small fixed one);
+- 'xywh' (BoT-SORT): centre (u, v), width w, height h; the standard deviations of u and w are
+  proportional to the width, those of v and h to the height, so a narrow box (a person) has
+  little horizontal noise and a wide one (a car seen from behind) is not held to a
+  height-sized one, and width changes (a box cut by an occluder or the image border) are
+  tracked as such rather than as aspect-ratio changes.
+A step of `steps` nominal frames scales the transition by `steps` and the process-noise
+variance by `steps` (a random walk), so `steps=1` reproduces the reference filter exactly.
 """
 
 from __future__ import annotations
@@ -13,7 +18,12 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .detection import xyah_to_xyxy, xywh_to_xyxy, xyxy_to_xyah, xyxy_to_xywh
+
 NDIM = 4
+
+#: The box states a filter can run on.
+BOX_STATES = ('xyah', 'xywh')
 
 
 def _add_to_diagonals(matrices: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -40,33 +50,51 @@ class KalmanFilter:
 
     def __init__(self, std_weight_position: float = 1.0 / 20,
                  std_weight_velocity: float = 1.0 / 160,
-                 initial_velocity_std: float | None = None):
-        """initial_velocity_std: a new track's velocity std (fraction of the height per frame);
-        default 10 * std_weight_velocity, as in the paper."""
+                 initial_velocity_std: float | None = None, box_state: str = 'xyah'):
+        """initial_velocity_std: a new track's velocity std (fraction of the box size per
+        frame); default 10 * std_weight_velocity, as in the paper. box_state: one of BOX_STATES."""
+        if box_state not in BOX_STATES:
+            raise ValueError(f'box_state must be one of {BOX_STATES}, got {box_state!r}')
+        self.box_state = box_state
         self.std_weight_position = std_weight_position
         self.std_weight_velocity = std_weight_velocity
         wp, wv = std_weight_position, std_weight_velocity
         wv0 = 10 * wv if initial_velocity_std is None else initial_velocity_std
-        # Standard deviations are height * scale + offset, per state or measurement component.
-        self._initial_std = (np.array([2 * wp, 2 * wp, 0, 2 * wp, wv0, wv0, 0, wv0]),
-                             np.array([0, 0, 1e-2, 0, 0, 0, 1e-5, 0]))
-        self._process_std = (np.array([wp, wp, 0, wp, wv, wv, 0, wv]),
-                             np.array([0, 0, 1e-2, 0, 0, 0, 1e-5, 0]))
-        self._measurement_std = (np.array([wp, wp, 0, wp]), np.array([0, 0, 1e-1, 0]))
+        # Standard deviations are size * scale + offset per state or measurement component,
+        # where size is the state column _size_columns names (the height; xywh: u, w by width).
+        if box_state == 'xyah':
+            self._size_columns = np.full(2 * NDIM, 3)
+            self._initial_std = (np.array([2 * wp, 2 * wp, 0, 2 * wp, wv0, wv0, 0, wv0]),
+                                 np.array([0, 0, 1e-2, 0, 0, 0, 1e-5, 0]))
+            self._process_std = (np.array([wp, wp, 0, wp, wv, wv, 0, wv]),
+                                 np.array([0, 0, 1e-2, 0, 0, 0, 1e-5, 0]))
+            self._measurement_std = (np.array([wp, wp, 0, wp]), np.array([0, 0, 1e-1, 0]))
+        else:
+            self._size_columns = np.array([2, 3, 2, 3, 2, 3, 2, 3])
+            self._initial_std = (np.repeat([2 * wp, wv0], NDIM), np.zeros(2 * NDIM))
+            self._process_std = (np.repeat([wp, wv], NDIM), np.zeros(2 * NDIM))
+            self._measurement_std = (np.full(NDIM, wp), np.zeros(NDIM))
         self._last_motion: tuple[float, np.ndarray] | None = None
 
-    @staticmethod
-    def _variances(heights: np.ndarray, std: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-        """Per-track variances (T, d) of a height-proportional noise model (scale, offset)."""
-        return (heights[:, None] * std[0] + std[1]) ** 2
+    def _variances(self, states: np.ndarray, std: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+        """Per-track variances (T, d) of the size-proportional noise model (scale, offset)."""
+        sizes = states[:, self._size_columns[:len(std[0])]]
+        return (sizes * std[0] + std[1]) ** 2
+
+    def measure(self, boxes: np.ndarray) -> np.ndarray:
+        """(N, 4) x1, y1, x2, y2 boxes as measurements of the box state."""
+        return (xyxy_to_xyah if self.box_state == 'xyah' else xyxy_to_xywh)(boxes)
+
+    def boxes(self, means: np.ndarray) -> np.ndarray:
+        """(T, 4) x1, y1, x2, y2 boxes of states (T, >= 4)."""
+        return (xyah_to_xyxy if self.box_state == 'xyah' else xywh_to_xyxy)(means[:, :NDIM])
 
     def initiate(self, measurements: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """New tracks from measurements (N, 4) in (u, v, a, h): zero velocity, wide uncertainty."""
+        """New tracks from measurements (N, 4): zero velocity, wide uncertainty."""
         measurements = np.asarray(measurements, dtype=np.float64).reshape(-1, NDIM)
         means = np.hstack([measurements, np.zeros_like(measurements)])
         covs = np.zeros((len(means), 2 * NDIM, 2 * NDIM))
-        return means, _add_to_diagonals(covs, self._variances(measurements[:, 3],
-                                                              self._initial_std))
+        return means, _add_to_diagonals(covs, self._variances(means, self._initial_std))
 
     def predict(self, means: np.ndarray, covs: np.ndarray,
                 steps: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
@@ -74,7 +102,7 @@ class KalmanFilter:
         if len(means) == 0 or steps == 0.0:
             return means, covs
         motion = self._motion(steps)
-        process_noise = steps * self._variances(means[:, 3], self._process_std)
+        process_noise = steps * self._variances(means, self._process_std)
         return means @ motion.T, _add_to_diagonals(motion @ covs @ motion.T, process_noise)
 
     def _motion(self, steps: float) -> np.ndarray:
@@ -92,7 +120,7 @@ class KalmanFilter:
 
         noise_scale (T,) multiplies each track's measurement noise std (NSA Kalman).
         """
-        noise = self._variances(means[:, 3], self._measurement_std)
+        noise = self._variances(means, self._measurement_std)
         if noise_scale is not None:
             noise = noise * np.asarray(noise_scale, dtype=np.float64)[:, None] ** 2
         projected = _add_to_diagonals(covs[:, :NDIM, :NDIM].copy(), noise)
@@ -111,7 +139,7 @@ class KalmanFilter:
     def update(self, means: np.ndarray, covs: np.ndarray, measurements: np.ndarray,
                innovation: Innovation | None = None
                ) -> tuple[np.ndarray, np.ndarray]:
-        """Correct each track (row) with its measurement (row) in (u, v, a, h)."""
+        """Correct each track (row) with its measurement (row) in the box state."""
         if len(means) == 0:
             return means, covs
         projected_means, inverse_covs = innovation or self.innovation(means, covs)

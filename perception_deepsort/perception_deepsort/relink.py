@@ -20,7 +20,7 @@ from .linear_assignment import min_cost_matching
 CHI2INV95_2DOF = 5.9915
 
 
-def centre_distance(innovation: Innovation, rows: np.ndarray, xyah: np.ndarray) -> np.ndarray:
+def centre_distance(innovation: Innovation, rows: np.ndarray, measurements: np.ndarray) -> np.ndarray:
     """(len(rows), N) squared Mahalanobis distance of box centres to the predicted centres.
 
     Only the centre counts: a box coming out of an occlusion is cut to its visible part, so
@@ -28,15 +28,15 @@ def centre_distance(innovation: Innovation, rows: np.ndarray, xyah: np.ndarray) 
     """
     projected, inverse = innovation.means, innovation.inverse_covs
     centre_cov = np.linalg.inv(inverse[rows])[:, :2, :2]
-    diff = xyah[None, :, :2] - projected[rows, None, :2]  # (R, N, 2)
+    diff = measurements[None, :, :2] - projected[rows, None, :2]  # (R, N, 2)
     return np.einsum('rni,rij,rnj->rn', diff, np.linalg.inv(centre_cov), diff)
 
 
 def relink_pairs(gallery, innovation: Innovation, lost: np.ndarray, new: np.ndarray,
-                 new_xyah: np.ndarray, new_features: np.ndarray, same_class: np.ndarray,
+                 new_measurements: np.ndarray, new_features: np.ndarray, same_class: np.ndarray,
                  max_cosine_distance: float, margin: float = 0.0):
     """(lost rows, new rows) to merge: gated by motion, assigned on appearance distance."""
-    gate = (centre_distance(innovation, lost, new_xyah) <= CHI2INV95_2DOF) & same_class
+    gate = (centre_distance(innovation, lost, new_measurements) <= CHI2INV95_2DOF) & same_class
     cost = gallery.min_cosine_distance(lost, new_features, gate)
     if margin > 0.0 and len(lost) > 1:
         # Ambiguous when another lost track looks almost as similar: leave the new id.

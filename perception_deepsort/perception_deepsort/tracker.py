@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from .config import TrackerConfig
-from .detection import DetectionBatch, xyah_to_xyxy
+from .detection import DetectionBatch
 from .iou_matching import fit_mask_to_box, iou, mask_iou
 from .kalman_filter import Innovation, KalmanFilter, squared_mahalanobis
 from .linear_assignment import min_cost_matching, sparse_matching_cascade
@@ -44,7 +44,7 @@ class Tracker:
     def __init__(self, config: TrackerConfig):
         self.config = config
         self.kf = KalmanFilter(config.std_weight_position, config.std_weight_velocity,
-                               INITIAL_VELOCITY_STD)
+                               INITIAL_VELOCITY_STD, config.box_state)
         self.tracks = TrackSet(config.nn_budget, config.feature_ema)
         self._next_id = 1
 
@@ -65,11 +65,14 @@ class Tracker:
     def apply_camera_motion(self, affine: np.ndarray) -> None:
         """Move the predicted track states into the current frame's pixel coordinates."""
         t = self.tracks
-        t.means, t.covs = warp_states(t.means, t.covs, affine)
+        t.means, t.covs = warp_states(t.means, t.covs, affine, self.kf.box_state)
 
     def update(self, detections: DetectionBatch, now: float,
                low_score: DetectionBatch | None = None) -> None:
         """Associate this frame's detections, update, create and delete tracks."""
+        for batch in (detections, low_score):
+            if batch is not None and batch.measurements is None:
+                batch.measurements = self.kf.measure(batch.boxes)
         # Projection of every predicted track, shared by gating and the Kalman updates.
         innovation = self.kf.innovation(self.tracks.means, self.tracks.covs)
         if self.config.cascade_cost == 'appearance':
@@ -160,7 +163,7 @@ class Tracker:
             innovation_rows = innovation  # rows are then all tracks in order: no copies
         else:
             innovation_rows = innovation.rows(rows)
-        mahalanobis = squared_mahalanobis(*innovation_rows, dets.xyah)
+        mahalanobis = squared_mahalanobis(*innovation_rows, dets.measurements)
         gate = mahalanobis <= cfg.gating_threshold
         if cfg.class_aware:
             gate &= self._same_class(rows, dets.class_ids)
@@ -194,7 +197,7 @@ class Tracker:
     def _iou_cost(self, rows: np.ndarray, dets: DetectionBatch) -> np.ndarray:
         """1 - IoU between predicted track boxes and detections (mask IoU when configured)."""
         t = self.tracks
-        boxes = xyah_to_xyxy(t.means[rows, :4])
+        boxes = self.kf.boxes(t.means[rows])
         overlap = iou(boxes, dets.boxes)
         if self.config.mask_iou and dets.masks is not None:
             overlap = self._mask_overlap(rows, boxes, overlap, dets)
@@ -222,7 +225,7 @@ class Tracker:
                  innovation: Innovation, store_features: bool) -> None:
         """Kalman-update matched tracks with their detections and record the hit."""
         t = self.tracks
-        t.means[rows], t.covs[rows] = self.kf.update(t.means[rows], t.covs[rows], dets.xyah,
+        t.means[rows], t.covs[rows] = self.kf.update(t.means[rows], t.covs[rows], dets.measurements,
                                                      innovation.rows(rows))
         t.mark_hit(rows, dets.scores, dets.class_ids, now, dets.indices, self.config.n_init)
         if store_features and dets.features is not None:
@@ -256,7 +259,7 @@ class Tracker:
         n = len(dets)
         if n == 0:
             return
-        means, covs = self.kf.initiate(dets.xyah)
+        means, covs = self.kf.initiate(dets.measurements)
         ids = np.arange(self._next_id, self._next_id + n)
         self._next_id += n
         keep_masks = self.config.mask_iou and dets.masks is not None

@@ -37,6 +37,12 @@ def test_warp_states_moves_means_and_rotates_covariances():
     np.testing.assert_allclose(warped_means[0], [-90, 220, 0.5, 160, 0, 6, 0, 0], atol=1e-9)
     assert warped_covs[0, 3, 3] == covs[0, 3, 3] * 4
     np.testing.assert_allclose(warped_covs[0, :2, :2], 4 * covs[0, :2, :2][::-1, ::-1])
+    # xywh: the width scales like the height.
+    kf = KalmanFilter(box_state='xywh')
+    means, covs = kf.initiate(np.array([[100.0, 50.0, 40.0, 80.0]]))
+    warped_means, warped_covs = warp_states(means, covs, affine, 'xywh')
+    np.testing.assert_allclose(warped_means[0, :4], [-90, 220, 80, 160], atol=1e-9)
+    assert warped_covs[0, 2, 2] == covs[0, 2, 2] * 4
 
 
 def shaking_sequence(frames=40, seed=1):

@@ -80,3 +80,33 @@ def test_gating_distance_hand_computed():
     distance = kf.gating_distance(mean, cov, MEASUREMENT + offsets)
     np.testing.assert_allclose(distance, [[9.0, 9.61, 0.01]], rtol=1e-9)
     assert distance[0, 0] <= 9.4877 < distance[0, 1]
+
+
+# xywh (BoT-SORT): centre (100, 50), width 40, height 80. u and w noise scale with the width
+# (position std 40/20 = 2, initial 4; velocity std 40/160 = 0.25, initial 2.5), v and h with
+# the height (as above).
+MEASUREMENT_XYWH = np.array([[100.0, 50.0, 40.0, 80.0]])
+
+
+def test_xywh_noise_scales_with_width_and_height():
+    kf = KalmanFilter(box_state='xywh')
+    mean, cov = kf.initiate(MEASUREMENT_XYWH)
+    np.testing.assert_allclose(np.diag(cov[0]), [16, 64, 16, 64, 6.25, 25, 6.25, 25])
+    predicted_mean, predicted_cov = kf.predict(mean, cov)
+    # P_uu = 16 + 6.25 (velocity) + 4 (process noise (w/20)^2).
+    assert predicted_cov[0, 0, 0] == pytest.approx(26.25)
+    assert predicted_cov[0, 1, 1] == pytest.approx(64 + 25 + 16)
+    _, projected = kf.project(predicted_mean, predicted_cov)
+    assert projected[0, 0, 0] == pytest.approx(26.25 + 4)  # + R_uu = (w/20)^2
+    assert projected[0, 2, 2] == pytest.approx(16 + 6.25 + 4 + 4)
+
+
+def test_box_state_measure_and_boxes_round_trip():
+    boxes = np.array([[80.0, 10.0, 120.0, 90.0], [0.0, 0.0, 10.0, 30.0]])
+    for state, first in (('xyah', [100, 50, 0.5, 80]), ('xywh', [100, 50, 40, 80])):
+        kf = KalmanFilter(box_state=state)
+        np.testing.assert_allclose(kf.measure(boxes)[0], first)
+        means, _ = kf.initiate(kf.measure(boxes))
+        np.testing.assert_allclose(kf.boxes(means), boxes)
+    with pytest.raises(ValueError, match='box_state'):
+        KalmanFilter(box_state='xyxy')
