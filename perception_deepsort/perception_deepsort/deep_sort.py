@@ -172,7 +172,7 @@ class DeepSort:
         rows = np.flatnonzero(keep)
         means, _ = self.tracker.kf.predict(t.means[rows], t.covs[rows], steps)
         np.maximum(means[:, 2:4], MIN_SIZE, out=means[:, 2:4])  # as Tracker.predict
-        boxes = xyah_to_xyxy(means[:, :4])
+        boxes = self.tracker.kf.boxes(means)
         velocities = (means[:, 4:6] / cfg.nominal_dt).tolist()
         return [TrackOutput(int(t.ids[r]), int(t.class_ids[r]), float(t.scores[r]), box,
                             tuple(v), TrackState.LOST, int(t.age[r] + self._coasted),
