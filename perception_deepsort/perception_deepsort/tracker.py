@@ -100,13 +100,8 @@ class Tracker:
         r, c, missed, free_cols = min_cost_matching(self._first_stage_cost(confirmed, dets),
                                                     cfg.max_iou_distance)
         rows, unmatched = confirmed[r], confirmed[missed]
-        tentative = np.flatnonzero(t.states == TENTATIVE)
-        if len(tentative) and len(free_cols):
-            r2, c2, t_missed, free_cols = min_cost_matching(
-                self._iou_cost(tentative, dets), cfg.max_iou_distance, cols=free_cols)
-            rows, c = np.concatenate([rows, tentative[r2]]), np.concatenate([c, c2])
-            tentative = tentative[t_missed]
-        return rows, c, np.concatenate([unmatched, tentative]), free_cols
+        return self._iou_stage(rows, c, unmatched, np.flatnonzero(t.states == TENTATIVE),
+                               dets, free_cols)
 
     def _first_stage_cost(self, rows: np.ndarray, dets: DetectionBatch) -> np.ndarray:
         """(len(rows), N) IoU distance, lowered where appearance singles a pair out; inf = never."""
@@ -126,7 +121,7 @@ class Tracker:
 
     def _associate_paper(self, dets: DetectionBatch, innovation: Innovation):
         """Cascade then IoU matching; returns matched rows/cols and the unmatched of each."""
-        t, cfg = self.tracks, self.config
+        t = self.tracks
         confirmed = np.flatnonzero(self._associable())
         r, c, cost, max_distance = self._cascade_pairs(confirmed, dets, innovation)
         r, c, missed, free_cols = sparse_matching_cascade(
@@ -134,13 +129,16 @@ class Tracker:
         rows, missed = confirmed[r], confirmed[missed]
         just_missed = t.frames_since_update[missed] == 1
         iou_rows = np.concatenate([np.flatnonzero(t.states == TENTATIVE), missed[just_missed]])
-        unmatched_rows = missed[~just_missed]
+        return self._iou_stage(rows, c, missed[~just_missed], iou_rows, dets, free_cols)
+
+    def _iou_stage(self, rows, cols, unmatched, iou_rows, dets: DetectionBatch, free_cols):
+        """Match iou_rows to the still-free detections by IoU; append to the earlier stage's result."""
         if len(iou_rows) and len(free_cols):
-            r2, c2, iou_missed, free_cols = min_cost_matching(
-                self._iou_cost(iou_rows, dets), cfg.max_iou_distance, cols=free_cols)
-            rows, c = np.concatenate([rows, iou_rows[r2]]), np.concatenate([c, c2])
-            iou_rows = iou_rows[iou_missed]
-        return rows, c, np.concatenate([unmatched_rows, iou_rows]), free_cols
+            r, c, missed, free_cols = min_cost_matching(
+                self._iou_cost(iou_rows, dets), self.config.max_iou_distance, cols=free_cols)
+            rows, cols = np.concatenate([rows, iou_rows[r]]), np.concatenate([cols, c])
+            iou_rows = iou_rows[missed]
+        return rows, cols, np.concatenate([unmatched, iou_rows]), free_cols
 
     def _associable(self) -> np.ndarray:
         """Confirmed tracks the cascade may match (not those kept only for relinking)."""
