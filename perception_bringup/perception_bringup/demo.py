@@ -245,15 +245,18 @@ def drop_reasons(summary_drops):
 
 
 def apply_profile(args, detector, work):
-    """Lay the parameter profile (--profile, or the one of the detector's weights) over --config."""
+    """Lay the parameter profile (--profile, or the one of the detector's weights) over --config.
+
+    True when a profile was applied."""
     if args.profile == 'none':
-        return
+        return False
     profile = profiles.profile_for(detector) if args.profile == 'auto' else Path(args.profile)
     if profile is None:
-        return
+        return False
     base = args.config
     args.config = profiles.merge(base, profile, work / 'parameters.yaml')
-    say(f'parameters: {base} with the profile {profile} (thresholds measured for these weights)')
+    say(f'parameters: {base} with the profile {profile} (measured for these weights)')
+    return True
 
 
 def print_summary(summary):
@@ -289,9 +292,11 @@ def run(args):
     fps = cv2.VideoCapture(str(args.video)).get(cv2.CAP_PROP_FPS) or 10.0
     # The same choice the detector node makes from the same parameters, said before it starts.
     detector = node_config.create_detector(args.config, overrides(args))
+    if apply_profile(args, detector, work):  # the profile may set detector parameters too
+        del detector
+        detector = node_config.create_detector(args.config, overrides(args))
     args.detector_description = detector.describe()
     say(f'detector: {args.detector_description}')
-    apply_profile(args, detector, work)
     if args.rate is None:
         args.rate = measure_rate(detector, args.video, fps)
     del detector

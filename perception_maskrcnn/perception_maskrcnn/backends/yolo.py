@@ -20,7 +20,8 @@ from . import person_checkpoint
 from .base import Detector, check_image, keep_index, resolve_class_ids
 from .device import resolve_device
 from .weights import WeightsError, existing_file, is_ultralytics_file, local_weight_dirs
-from .yolo_runtime import choose_runtime, exported_model, openvino_at_export_precision
+from .yolo_runtime import (choose_precision, choose_runtime, exported_model,
+                           openvino_at_export_precision)
 
 DEFAULT_WEIGHTS = 'yolov5su.pt'
 RELEASES_URL = 'https://github.com/ultralytics/assets/releases'
@@ -83,11 +84,14 @@ class YoloDetector(Detector):
     name = 'yolo'
 
     def __init__(self, weights=None, device='auto', score_threshold=0.5, classes=None,
-                 max_detections=100, iou=0.7, imgsz=640, half=True, warmup=True, runtime='torch'):
+                 max_detections=100, iou=0.7, imgsz=640, precision='auto', warmup=True,
+                 runtime='torch', int8_calibration=None):
         """Load the model (``weights`` path or release name, default ``yolov5su.pt``).
 
         ``runtime``: torch | onnx | openvino | tensorrt | auto (see ``yolo_runtime``); the
-        non-torch ones run an export cached beside the weights.
+        non-torch ones run an export cached beside the weights. ``precision``: auto (fp16 on
+        CUDA, else fp32) | fp32 | fp16 | int8 (openvino, tensorrt; calibrated on the images in
+        the folder ``int8_calibration``, default ultralytics' sample photos).
         """
         self.weights = str(weights or DEFAULT_WEIGHTS)
         model, path, self.weights_sha256 = _load_model(self.weights)
@@ -104,19 +108,19 @@ class YoloDetector(Detector):
         self.max_detections = int(max_detections)
         self._device = resolve_device(device)
         self.device = str(self._device)
-        self.half = bool(half) and self._device.type == 'cuda'
-        self.precision = 'fp16' if self.half else 'fp32'
         self.runtime = choose_runtime(runtime, self._device.type)
+        self.precision = choose_precision(precision, self.runtime, self._device.type)
         if self.runtime != 'torch':
             exported = exported_model(path, self.weights_sha256, int(imgsz), self.precision,
-                                      self.runtime, self.device)
+                                      self.runtime, self.device, int8_calibration)
             model = import_ultralytics().YOLO(str(exported), task=self.task)
         self.model = model
         model_filter = (None if self.class_filter is None else
                         np.flatnonzero(np.isin(self._output_id, self.class_filter)).tolist())
         self.predict_options = dict(conf=self.score_threshold, iou=float(iou), imgsz=int(imgsz),
                                     max_det=self.max_detections, device=self.device,
-                                    quantize=16 if self.half else None,  # ultralytics' fp16 switch
+                                    # ultralytics' fp16 switch
+                                    quantize=16 if self.precision == 'fp16' else None,
                                     classes=model_filter,
                                     # Classes merged into one (aliases) are suppressed together.
                                     agnostic_nms=len(self.class_names) < len(names),

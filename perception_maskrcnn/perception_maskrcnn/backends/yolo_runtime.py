@@ -10,9 +10,15 @@ letterbox as PyTorch, not a square one; TensorRT engines are static (imgsz x img
 
 ``auto`` is the fastest runtime installed for the device: TensorRT on CUDA (else PyTorch
 fp16), OpenVINO on the CPU (else ONNX Runtime, else PyTorch).
+
+Precision ``int8`` (OpenVINO through NNCF, TensorRT) is post-training quantization by
+ultralytics' exporter, calibrated on a folder of images (default: the two street photos that
+ship with ultralytics, so nothing is fitted to the footage); the cache key then carries a
+digest of those images.
 """
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import logging
 import os
@@ -20,6 +26,8 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
+
+import yaml
 
 from .weights import WeightsError
 
@@ -34,6 +42,9 @@ SUFFIXES = {'onnx': '.onnx', 'openvino': '_openvino_model', 'tensorrt': '.engine
 DYNAMIC = {'onnx': True, 'openvino': True, 'tensorrt': False}
 CPU_PREFERENCE = ('openvino', 'onnx', 'torch')
 CUDA_PREFERENCE = ('tensorrt', 'torch')
+PRECISIONS = ('auto', 'fp32', 'fp16', 'int8')
+INT8_PACKAGES = {'openvino': ('nncf',), 'tensorrt': ()}  # runtimes that quantize to int8
+IMAGE_SUFFIXES = ('.bmp', '.jpeg', '.jpg', '.png')
 
 
 class RuntimeUnavailable(RuntimeError):
@@ -65,14 +76,72 @@ def choose_runtime(runtime: str, device_type: str) -> str:
     return name
 
 
+def choose_precision(precision: str, runtime: str, device_type: str) -> str:
+    """fp32 / fp16 / int8 for this runtime and device (``auto``: fp16 on CUDA, else fp32)."""
+    name = (precision or 'auto').strip().lower()
+    if name not in PRECISIONS:
+        raise ValueError(f'unknown precision {precision!r}; choose one of {", ".join(PRECISIONS)}')
+    if name == 'auto':
+        return 'fp16' if device_type == 'cuda' else 'fp32'
+    if name == 'fp16' and device_type != 'cuda':
+        raise ValueError('precision fp16 runs on CUDA only (no faster than fp32 on the CPU); '
+                         'choose fp32, or int8 with runtime openvino')
+    if name == 'int8':
+        if runtime not in INT8_PACKAGES:
+            raise ValueError(f'precision int8 needs runtime openvino (CPU) or tensorrt (CUDA), '
+                             f'not {runtime!r}')
+        missing = [p for p in INT8_PACKAGES[runtime] if importlib.util.find_spec(p) is None]
+        if missing:
+            raise RuntimeUnavailable(f"int8 with runtime {runtime!r} needs the Python package "
+                                     f"{', '.join(missing)}, not installed here (pip install "
+                                     f"{' '.join(missing)}), or choose precision fp32")
+    return name
+
+
+def calibration_images(folder: str | Path | None) -> tuple[list[Path], str]:
+    """(image files, their 8-hex-digit digest) for int8 calibration; default: ultralytics' photos."""
+    if folder:
+        root = Path(folder).expanduser()
+    else:
+        import ultralytics
+        root = Path(ultralytics.__file__).parent / 'assets'
+    images = sorted(p for p in root.glob('*') if p.suffix.lower() in IMAGE_SUFFIXES) \
+        if root.is_dir() else []
+    if not images:
+        raise WeightsError(f'int8 calibration: no {"/".join(IMAGE_SUFFIXES)} images in {root}; '
+                           f'give a folder of camera frames (int8_calibration) or choose fp32')
+    digest = hashlib.sha256()
+    for image in images:
+        digest.update(image.read_bytes())
+    return images, digest.hexdigest()[:8]
+
+
+def _calibration_data(folder: Path, images: list[Path], names: dict) -> str:
+    """A dataset YAML over copies of ``images`` (ultralytics caches labels beside them)."""
+    (folder / 'images').mkdir()
+    for image in images:
+        shutil.copyfile(image, folder / 'images' / image.name)
+    data = folder / 'calibration.yaml'
+    data.write_text(yaml.safe_dump({'path': str(folder), 'train': 'images', 'val': 'images',
+                                    'names': dict(names)}))
+    return str(data)
+
+
 def export_path(weights: Path, digest: str, imgsz: int, precision: str, runtime: str) -> Path:
     """Where the export of ``weights`` for this runtime, image size and precision is cached."""
     return weights.parent / f'{weights.stem}.{digest[:12]}-{imgsz}-{precision}{SUFFIXES[runtime]}'
 
 
 def exported_model(weights: Path, digest: str, imgsz: int, precision: str, runtime: str,
-                   device: str) -> Path:
-    """The cached export, made with ultralytics' exporter when missing; WeightsError when that fails."""
+                   device: str, calibration: str | Path | None = None) -> Path:
+    """The cached export, made with ultralytics' exporter when missing; WeightsError when that fails.
+
+    ``calibration``: folder of images for precision int8 (default: ultralytics' sample photos).
+    """
+    images = []
+    if precision == 'int8':
+        images, images_digest = calibration_images(calibration)
+        precision = f'int8-{images_digest}'
     target = export_path(weights, digest, imgsz, precision, runtime)
     if target.exists():
         return target
@@ -81,16 +150,24 @@ def exported_model(weights: Path, digest: str, imgsz: int, precision: str, runti
     LOG.warning('exporting %s for %s (%s, imgsz %d) once; cached as %s', weights.name, runtime,
                 precision, imgsz, target)
     start = time.perf_counter()
-    level = LOGGER.level
-    LOGGER.setLevel(logging.WARNING)  # the exporter's progress and usage hints
+    if images:
+        importlib.import_module('nncf')  # it sets its logger to INFO when imported: before quieting
+    quiet = (LOGGER, logging.getLogger('nncf'))  # the exporter's progress and usage hints
+    levels = [logger.level for logger in quiet]
+    for logger in quiet:
+        logger.setLevel(logging.WARNING)
     try:
         with tempfile.TemporaryDirectory(prefix=f'.{target.name}.', dir=weights.parent) as folder:
             # The exporter writes beside the file it loads: a copy named like the target.
             source = Path(folder) / f'{target.name.removesuffix(SUFFIXES[runtime])}.pt'
             shutil.copyfile(weights, source)
-            made = YOLO(str(source)).export(
-                format=FORMATS[runtime], imgsz=imgsz, dynamic=DYNAMIC[runtime], device=device,
-                verbose=False, quantize=16 if precision == 'fp16' else None)
+            model = YOLO(str(source))
+            options = {'quantize': 16} if precision == 'fp16' else {}
+            if images:
+                options = {'quantize': 8,
+                           'data': _calibration_data(Path(folder), images, model.names)}
+            made = model.export(format=FORMATS[runtime], imgsz=imgsz, dynamic=DYNAMIC[runtime],
+                                device=device, verbose=False, **options)
             if not made or not Path(made).exists():
                 raise RuntimeError('the exporter produced no model')
             try:
@@ -105,7 +182,8 @@ def exported_model(weights: Path, digest: str, imgsz: int, precision: str, runti
         raise WeightsError(f'{weights}: ultralytics could not export it for {runtime} '
                            f'({type(error).__name__}: {error})') from error
     finally:
-        LOGGER.setLevel(level)
+        for logger, level in zip(quiet, levels):
+            logger.setLevel(level)
     LOG.warning('%s export took %.1f s', runtime, time.perf_counter() - start)
     return target
 
@@ -123,7 +201,8 @@ def openvino_at_export_precision(yolo_model, exported: Path, precision: str) -> 
     if compiled is None or 'CPU' not in compiled.get_property('EXECUTION_DEVICES'):
         return False
     import openvino as ov
-    wanted = ov.Type.f32 if precision == 'fp32' else ov.Type.f16
+    # int8: the quantized layers run in int8 whatever the hint; the others in fp32.
+    wanted = ov.Type.f16 if precision == 'fp16' else ov.Type.f32
     if compiled.get_property('INFERENCE_PRECISION_HINT') != wanted:
         core = ov.Core()
         model = core.read_model(str(next(exported.glob('*.xml'))))
