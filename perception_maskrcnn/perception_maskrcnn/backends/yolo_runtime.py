@@ -157,7 +157,9 @@ def exported_model(weights: Path, digest: str, imgsz: int, precision: str, runti
     for logger in quiet:
         logger.setLevel(logging.WARNING)
     try:
-        with tempfile.TemporaryDirectory(prefix=f'.{target.name}.', dir=weights.parent) as folder:
+        # ultralytics names the export by replacing every '.pt' in the source's path: a random
+        # suffix after a '.' could start with 'pt' (it did, once in a test run), hence the '-'.
+        with tempfile.TemporaryDirectory(prefix=f'.{target.name}-', dir=weights.parent) as folder:
             # The exporter writes beside the file it loads: a copy named like the target.
             source = Path(folder) / f'{target.name.removesuffix(SUFFIXES[runtime])}.pt'
             shutil.copyfile(weights, source)
