@@ -244,19 +244,17 @@ def drop_reasons(summary_drops):
     return f' ({", ".join(parts)})' if parts else ''
 
 
-def apply_profile(args, detector, work):
-    """Lay the parameter profile (--profile, or the one of the detector's weights) over --config.
-
-    True when a profile was applied."""
+def apply_profile(args, work):
+    """Lay the parameter profile (--profile, or the one of the detector's weights) over --config."""
     if args.profile == 'none':
-        return False
-    profile = profiles.profile_for(detector) if args.profile == 'auto' else Path(args.profile)
+        return
+    profile = (profiles.profile_for(node_config.weights_file(args.config, overrides(args)))
+               if args.profile == 'auto' else Path(args.profile))
     if profile is None:
-        return False
+        return
     base = args.config
     args.config = profiles.merge(base, profile, work / 'parameters.yaml')
     say(f'parameters: {base} with the profile {profile} (measured for these weights)')
-    return True
 
 
 def print_summary(summary):
@@ -290,11 +288,9 @@ def run(args):
                                                       if args.max_frames else [])
     video_to_bag.main([str(args.video), str(in_bag), *convert])
     fps = cv2.VideoCapture(str(args.video)).get(cv2.CAP_PROP_FPS) or 10.0
+    apply_profile(args, work)  # before loading: the profile may set detector parameters too
     # The same choice the detector node makes from the same parameters, said before it starts.
     detector = node_config.create_detector(args.config, overrides(args))
-    if apply_profile(args, detector, work):  # the profile may set detector parameters too
-        del detector
-        detector = node_config.create_detector(args.config, overrides(args))
     args.detector_description = detector.describe()
     say(f'detector: {args.detector_description}')
     if args.rate is None:

@@ -8,7 +8,7 @@ tracker identically from one YAML.
 from perception_bringup.cli import UserError
 from perception_deepsort.config import TrackerConfig
 from perception_maskrcnn.detector_node import PARAMETERS as DETECTOR_PARAMETERS
-from perception_maskrcnn.detector_node import build_detector
+from perception_maskrcnn.detector_node import build_detector, detector_weights
 from perception_ros_glue.param_file import read_node_parameters
 
 
@@ -34,6 +34,14 @@ def create_detector(config, overrides=None):
     """The Detector the node would build from the same file and overrides."""
     try:
         return build_detector(detector_parameters(config, overrides))
+    except (RuntimeError, ValueError, OSError) as exc:
+        raise UserError(f'cannot create the detector from {config}: {exc}') from None
+
+
+def weights_file(config, overrides=None):
+    """The weights file the detector would load (None: HOG or a release name), without loading it."""
+    try:
+        return detector_weights(detector_parameters(config, overrides))
     except (RuntimeError, ValueError, OSError) as exc:
         raise UserError(f'cannot create the detector from {config}: {exc}') from None
 

@@ -1,8 +1,9 @@
 """Per-weights parameter profiles: thresholds measured for one detector, laid over a parameter file.
 
 A profile is a ROS parameter file with only the keys it changes (config/<name>.yaml). The
-demo picks the profile of the weights its detector loaded (by SHA-256) and writes the merged
-file that every node and tool of the run then reads.
+demo picks the profile of the weights file its detector will load (by SHA-256, before loading
+it: the profile may change how it is loaded) and writes the merged file that every node and
+tool of the run then reads.
 """
 from pathlib import Path
 
@@ -16,9 +17,11 @@ from perception_maskrcnn.backends import person_checkpoint
 PROFILES = {person_checkpoint.SHA256: CONFIG_DIR / 'person_fall_detection.yaml'}
 
 
-def profile_for(detector):
-    """The profile of the detector's weights, or None."""
-    return PROFILES.get(getattr(detector, 'weights_sha256', None))
+def profile_for(weights):
+    """The profile of a weights file (path), or None (no file, e.g. HOG or a release name)."""
+    if weights is None or not Path(weights).is_file():
+        return None
+    return PROFILES.get(person_checkpoint.sha256_of(weights))
 
 
 def _load(path):

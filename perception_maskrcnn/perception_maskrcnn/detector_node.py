@@ -84,6 +84,13 @@ PARAMETERS = (
 WARMUP_SHAPE = (480, 640, 3)
 
 
+def detector_weights(params: dict):
+    """The weights ``build_detector`` would load from these parameters (``auto`` resolved)."""
+    if params['backend'] == 'auto':
+        return choose_backend(params['weights'] or None)[1]
+    return params['weights'] or None
+
+
 def build_detector(params: dict):
     """The detector the parameters ask for; WeightsError/ValueError on a bad configuration."""
     backend, weights, note = params['backend'], params['weights'] or None, ''

@@ -27,7 +27,7 @@ def tiny(tmp_path_factory):
     return path
 
 
-ASSETS = Path(importlib.util.find_spec('ultralytics').origin).parent / 'assets'
+ASSETS = calibration_images(None)[0][0].parent  # ultralytics' sample photos, the int8 default
 
 
 @pytest.fixture(scope='module')
