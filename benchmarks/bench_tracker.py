@@ -201,12 +201,14 @@ def embed_sequence(seq_dir, embedder, cache):
     return features
 
 
-def run_tracker(adapter, seq_dir, embeddings, out_path):
-    """Run one adapter over a sequence and write MOTChallenge results."""
+def run_tracker(adapter, seq_dir, embeddings, out_path, keep=None):
+    """Run one adapter over a sequence (only the frames where ``keep`` is true) and write MOTChallenge results."""
     from perception_deepsort.mot import io
     info = io.read_seqinfo(seq_dir)
     frames, ids, boxes, scores = [], [], [], []
     for index, dets in enumerate(io.read_detections(seq_dir, info.length)):
+        if keep is not None and not keep[index]:
+            continue
         image = io.read_frame(seq_dir, info, index + 1) if adapter.needs_image else None
         t_ids, t_boxes, t_scores = adapter.update(dets.boxes.astype(np.float64), dets.scores.astype(np.float64),
                                                   embeddings[index], image, index / info.frame_rate)
