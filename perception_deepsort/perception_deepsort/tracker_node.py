@@ -95,7 +95,7 @@ class TrackerNode(ManagedNode):
     def __init__(self):
         super().__init__(NODE_NAME, tracker_parameters())
         self.tracker = None
-        self._subs, self._active_timers, self._outputs = {}, [], ()
+        self._subs, self._active_timers = {}, []
         self.counts = collections.Counter(frames=0, frames_coasted=0, frames_without_image=0,
                                           images_rejected=0,
                                           masks_mismatched=0, frames_rejected=0, frames_failed=0,
@@ -126,14 +126,10 @@ class TrackerNode(ManagedNode):
         self._sync = StampSync(('image', 'masks') if self._want_image else ('masks',),
                                self.node_params['sync_buffer'], self.node_params['sync_timeout_s'])
         self._qos = input_qos(self.node_params['qos'])
-        self._pub_tracks = self.create_lifecycle_publisher(TrackedObjectArray, 'tracks',
-                                                           OUTPUT_QOS)
-        self._pub_detections = self.create_lifecycle_publisher(Detection2DArray,
-                                                               'tracks/detections', OUTPUT_QOS)
-        self._pub_image = (self.create_lifecycle_publisher(Image, 'tracks/image', OUTPUT_QOS)
+        self._pub_tracks = self.output(TrackedObjectArray, 'tracks', OUTPUT_QOS)
+        self._pub_detections = self.output(Detection2DArray, 'tracks/detections', OUTPUT_QOS)
+        self._pub_image = (self.output(Image, 'tracks/image', OUTPUT_QOS)
                            if self.node_params['publish_annotated'] else None)
-        self._outputs = [p for p in (self._pub_tracks, self._pub_detections, self._pub_image)
-                            if p is not None]
 
     def activate(self) -> None:
         """Subscribe to detections, masks and (when needed) images; start the timers."""
@@ -173,9 +169,7 @@ class TrackerNode(ManagedNode):
 
     def cleanup(self) -> None:
         """Drop the tracker (tracks, ids) and the publishers."""
-        for publisher in self._outputs:
-            self.destroy_lifecycle_publisher(publisher)
-        self._outputs = ()
+        self.release_outputs()
         self.tracker = None
 
     def _describe(self) -> dict:

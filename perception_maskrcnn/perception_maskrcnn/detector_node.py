@@ -131,7 +131,6 @@ class DetectorNode(ManagedNode):
         self.detector = None
         self._worker = None
         self._subscription = self._log_timer = None
-        self._outputs = ()
         self.counts = collections.Counter(received=0, processed=0, dropped_stale=0, rejected=0,
                                           failed=0)
         self._inference_s = 0.0
@@ -152,14 +151,10 @@ class DetectorNode(ManagedNode):
                                   if params['inference_threads'] > 0 else ''))
         # Per-frame stage times are logged only at debug level (--log-level detector_node:=debug).
         self._log_timing = self.get_logger().get_effective_level() <= LoggingSeverity.DEBUG
-        self._pub_detections = self.create_lifecycle_publisher(Detection2DArray, 'detections',
-                                                               OUTPUT_QOS)
-        self._pub_masks = self.create_lifecycle_publisher(InstanceMaskArray, 'detections/masks',
-                                                          OUTPUT_QOS)
-        self._pub_image = (self.create_lifecycle_publisher(Image, 'detections/image', OUTPUT_QOS)
+        self._pub_detections = self.output(Detection2DArray, 'detections', OUTPUT_QOS)
+        self._pub_masks = self.output(InstanceMaskArray, 'detections/masks', OUTPUT_QOS)
+        self._pub_image = (self.output(Image, 'detections/image', OUTPUT_QOS)
                            if params['publish_annotated'] else None)
-        self._outputs = [p for p in (self._pub_detections, self._pub_masks, self._pub_image)
-                            if p is not None]
 
     def activate(self) -> None:
         """Subscribe to the camera and start the inference thread."""
@@ -198,9 +193,7 @@ class DetectorNode(ManagedNode):
 
     def cleanup(self) -> None:
         """Release the model and the publishers."""
-        for publisher in self._outputs:
-            self.destroy_lifecycle_publisher(publisher)
-        self._outputs = ()
+        self.release_outputs()
         self.detector = None
 
     def _describe(self) -> dict:

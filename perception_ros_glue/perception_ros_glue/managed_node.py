@@ -2,8 +2,8 @@
 
 A subclass implements four hooks and never touches the state machine itself:
 
-- ``configure(params)``: load models, warm up, create publishers (``create_lifecycle_publisher``:
-  they send only while active);
+- ``configure(params)``: load models, warm up, create publishers (``output``: lifecycle
+  publishers, they send only while active; ``release_outputs`` in ``cleanup`` destroys them);
 - ``activate()``: create subscriptions, timers and worker threads;
 - ``deactivate()``: undo ``activate`` (no input is taken while inactive);
 - ``cleanup()``: undo ``configure`` (called after a failed configure too: it must cope with a
@@ -45,6 +45,19 @@ class ManagedNode(LifecycleNode):
         self.failure: Exception | None = None  # what made the last transition fail
         self.transition_s: dict[str, float] = {}  # duration of the last transition of each kind
         self._quiet_failures = False
+        self._lifecycle_outputs: list = []
+
+    def output(self, msg_type, topic: str, qos):
+        """A lifecycle publisher (sends only while active), destroyed by ``release_outputs``."""
+        publisher = self.create_lifecycle_publisher(msg_type, topic, qos)
+        self._lifecycle_outputs.append(publisher)
+        return publisher
+
+    def release_outputs(self) -> None:
+        """Destroy the publishers ``output`` made (for ``cleanup``)."""
+        for publisher in self._lifecycle_outputs:
+            self.destroy_lifecycle_publisher(publisher)
+        self._lifecycle_outputs = []
 
     # Hooks for subclasses.
     def configure(self, params: dict) -> None:
