@@ -84,19 +84,22 @@ PARAMETERS = (
 WARMUP_SHAPE = (480, 640, 3)
 
 
+def _resolved(params: dict) -> tuple[str, object, str]:
+    """(backend, weights, note) of these parameters, ``auto`` resolved without loading anything."""
+    if params['backend'] == 'auto':
+        return choose_backend(params['weights'] or None)
+    return params['backend'], params['weights'] or None, ''
+
+
 def detector_weights(params: dict):
     """The weights ``build_detector`` would load from these parameters (``auto`` resolved)."""
-    if params['backend'] == 'auto':
-        return choose_backend(params['weights'] or None)[1]
-    return params['weights'] or None
+    return _resolved(params)[1]
 
 
 def build_detector(params: dict):
     """The detector the parameters ask for; WeightsError/ValueError on a bad configuration."""
-    backend, weights, note = params['backend'], params['weights'] or None, ''
-    if backend == 'auto':
-        # Resolve first so that backend-specific options go only to the backend that takes them.
-        backend, weights, note = choose_backend(weights)
+    # Resolve first so that backend-specific options go only to the backend that takes them.
+    backend, weights, note = _resolved(params)
     options = {}
     if backend.startswith('maskrcnn'):
         options['allow_random_init'] = params['allow_random_init']
