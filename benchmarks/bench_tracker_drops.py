@@ -64,13 +64,17 @@ def main(argv=None):
     print('| frames dropped | tracker | IDF1 | HOTA | MOTA | IDSW | FN |\n|---|---|---|---|---|---|---|')
     with tempfile.TemporaryDirectory() as work:
         for drop in args.drops:
-            for tracker in TRACKERS:
+            # The same frames withheld from every tracker, and the ground truth of those given.
+            keeps = {name: kept_frames(name, io.read_seqinfo(folder).length, drop)
+                     for name, folder in seqs.items()}
+            truths = {name: ground_truth_on(folder, keeps[name], os.path.join(work, f'gt-{drop}', name))
+                      for name, folder in seqs.items()}
+            for index, tracker in enumerate(TRACKERS):
                 pairs = {}
                 for name, folder in seqs.items():
-                    keep = kept_frames(name, io.read_seqinfo(folder).length, drop)
-                    out = os.path.join(work, f'{drop}-{TRACKERS.index(tracker)}', name + '.txt')
-                    bench.run_tracker(factories[tracker](), folder, embeddings[name], out, keep)
-                    pairs[name] = (ground_truth_on(folder, keep, os.path.join(work, f'gt-{drop}', name)), out)
+                    out = os.path.join(work, f'{drop}-{index}', name + '.txt')
+                    bench.run_tracker(factories[tracker](), folder, embeddings[name], out, keeps[name])
+                    pairs[name] = (truths[name], out)
                 metrics = evaluate.evaluate(pairs)
                 row = metrics.get(evaluate.COMBINED, next(iter(metrics.values())))
                 print(f'| {100 * drop:.0f}% | {tracker} | {100 * row["IDF1"]:.1f} | {100 * row["HOTA"]:.1f} '

@@ -30,20 +30,22 @@ def detector_parameters(config, overrides=None):
     return values
 
 
-def create_detector(config, overrides=None):
-    """The Detector the node would build from the same file and overrides."""
+def _from_detector_parameters(action, config, overrides):
+    """``action(parameters)`` of the file and overrides; a bad configuration as a UserError."""
     try:
-        return build_detector(detector_parameters(config, overrides))
+        return action(detector_parameters(config, overrides))
     except (RuntimeError, ValueError, OSError) as exc:
         raise UserError(f'cannot create the detector from {config}: {exc}') from None
+
+
+def create_detector(config, overrides=None):
+    """The Detector the node would build from the same file and overrides."""
+    return _from_detector_parameters(build_detector, config, overrides)
 
 
 def weights_file(config, overrides=None):
     """The weights file the detector would load (None: HOG or a release name), without loading it."""
-    try:
-        return detector_weights(detector_parameters(config, overrides))
-    except (RuntimeError, ValueError, OSError) as exc:
-        raise UserError(f'cannot create the detector from {config}: {exc}') from None
+    return _from_detector_parameters(detector_weights, config, overrides)
 
 
 def tracker_config(config, overrides=None):
