@@ -58,7 +58,8 @@ def test_detector_levels_follow_the_thresholds(peer):
     proc = NodeProcess('detector_node', ['-r', '__node:=diag_detector', '-p', 'backend:=hog',
                                          '-p', 'diag_error_no_input_s:=1.0',
                                          '-p', 'diag_warn_drop_ratio:=0.05',
-                                         '-r', 'image:=diag_image'])
+                                         '-r', 'image:=diag_image',
+                                         '-r', 'detections:=diag_detections'])
     images = node.create_publisher(Image, 'diag_image', OUTPUT_QOS)
     frame = np.full((480, 640, 3), 120, np.uint8)
     sent = [0]
@@ -73,6 +74,8 @@ def test_detector_levels_follow_the_thresholds(peer):
         values = _values(error)
         assert values['lifecycle_state'] == 'active' and 'hog' in values['detector'].lower()
         assert {'rate_in_hz', 'rate_out_hz', 'latency_ms', 'dropped_stale'} <= set(values)
+        assert values['detections_subscribers'] == '0'  # nobody listens to its detections yet
+        node.create_subscription(Detection2DArray, 'diag_detections', lambda m: None, OUTPUT_QOS)
 
         assert spin_until(executor, lambda: images.get_subscription_count() > 0, LEVEL_S)
 
@@ -94,6 +97,7 @@ def test_detector_levels_follow_the_thresholds(peer):
                          during=paced, accept=lambda s: float(_values(s)['rate_out_hz']) > 0)
         assert ok is not None, proc.output()
         assert float(_values(ok)['rate_in_hz']) > 0
+        assert _values(ok)['detections_subscribers'] == '1'  # the subscription made above
     finally:
         proc.close()
 
@@ -128,5 +132,6 @@ def test_tracker_reports_missing_detections_as_error_then_ok(peer):
         ok = _wait_level(executor, statuses, '/diag_tracker', DiagnosticStatus.OK, LEVEL_S,
                          during=feed, accept=lambda s: float(_values(s)['rate_out_hz']) > 0)
         assert ok is not None, proc.output()
+        assert _values(ok)['detections_publishers'] == '1'  # dets, matched
     finally:
         proc.close()

@@ -92,6 +92,7 @@ class RunningGraph:
 
     def __init__(self, node, namespaces):
         self.node, self.tracks, self.clocks, self.output = node, [], [], ''
+        self.diagnostics = {}  # node's full name -> its newest /diagnostics values
         # Tracks of each camera namespace ('' = the default camera's: the same list as tracks).
         self.tracks_by_camera = {ns: (self.tracks if not ns else []) for ns in namespaces}
         self.process = None  # the perception-run-graph process
@@ -103,6 +104,7 @@ def running_graph(config, image_topic='/camera/image_raw', *graph_args, cameras=
     the graph is wired as seen from here (every frame must count). On exit: Ctrl-C, and the
     graph must stop cleanly (exit 0, no traceback). ``cameras``: {namespace: image topic} for
     --cameras; then /<namespace>/tracks are collected in ``tracks_by_camera``."""
+    from diagnostic_msgs.msg import DiagnosticArray
     from perception_msgs.msg import TrackedObjectArray
     from rclpy.qos import QoSProfile, ReliabilityPolicy
     from rosgraph_msgs.msg import Clock
@@ -116,6 +118,8 @@ def running_graph(config, image_topic='/camera/image_raw', *graph_args, cameras=
                                            graph.tracks_by_camera[ns].append, reliable)
                   for ns in cameras]
     node.create_subscription(Clock, '/clock', graph.clocks.append, 100)
+    node.create_subscription(DiagnosticArray, '/diagnostics', lambda m: graph.diagnostics.update(
+        {s.name: {kv.key: kv.value for kv in s.values} for s in m.status}), reliable)
     stop = threading.Event()
     spinner = threading.Thread(target=lambda: [executor.spin_once(timeout_sec=0.05)
                                                for _ in iter(stop.is_set, True)], daemon=True)
@@ -130,9 +134,14 @@ def running_graph(config, image_topic='/camera/image_raw', *graph_args, cameras=
     graph.process = process
 
     def wired_camera(ns, topic, track_sub):
-        detections = f'{"/" + ns if ns else ""}/detections'
-        return (node.count_subscribers(topic) >= 2 and node.count_publishers(detections) >= 1
-                and node.count_subscribers(detections) >= 1 and track_sub.get_publisher_count() >= 1)
+        # The detector-tracker link as both nodes see it (DDS matches, from their diagnostics):
+        # the graph seen from here can be complete a while before those two have matched.
+        prefix = f'/{ns}' if ns else ''
+        detector = graph.diagnostics.get(f'{prefix}/detector_node', {})
+        tracker = graph.diagnostics.get(f'{prefix}/tracker_node', {})
+        return (node.count_subscribers(topic) >= 2 and track_sub.get_publisher_count() >= 1
+                and int(detector.get('detections_subscribers', 0)) >= 1
+                and int(tracker.get('detections_publishers', 0)) >= 1)
     try:
         wired = wait_until(lambda: all(wired_camera(ns, topic, sub) for (ns, topic), sub
                                        in zip(cameras.items(), track_subs))
@@ -152,7 +161,7 @@ def running_graph(config, image_topic='/camera/image_raw', *graph_args, cameras=
 
 def play_bag(bag, *args):
     """perception-bag-play at half speed into both nodes (they queue reliable inputs);
-    --delay 1: discovery seen here may precede the detector-tracker match by a moment."""
+    --delay 1: the player sees its readers matched a moment before they have matched it."""
     return play_bags([bag], *args)[0]
 
 

@@ -180,6 +180,8 @@ class TrackerNode(ManagedNode):
             info['device'] = self.config.device
             info['frames_without_image'] = self.counts['frames_without_image']
             info['frames_coasted'] = self.counts['frames_coasted']
+        if 'detections' in self._subs:  # writers matched to it: 0 means no detector is connected
+            info['detections_publishers'] = self._subs['detections'].get_publisher_count()
         return info
 
     def _on_detections(self, msg: Detection2DArray, info) -> None:

@@ -208,6 +208,8 @@ class DetectorNode(ManagedNode):
             info['runtime'] = self.params['runtime']
             done = self.counts['processed']
             info['mean_inference_ms'] = f'{1000.0 * self._inference_s / done:.1f}' if done else '0'
+            # Readers matched to the detections writer: 0 means nobody (no tracker) gets them.
+            info['detections_subscribers'] = self._pub_detections.get_subscription_count()
         return info
 
     def _on_image(self, data: bytes, info) -> None:
