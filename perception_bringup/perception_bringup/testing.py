@@ -101,9 +101,10 @@ class RunningGraph:
 @contextlib.contextmanager
 def running_graph(config, image_topic='/camera/image_raw', *graph_args, cameras=None):
     """perception-run-graph with a spun listener node collecting /tracks and /clock; waits until
-    the graph is wired as seen from here (every frame must count). On exit: Ctrl-C, and the
-    graph must stop cleanly (exit 0, no traceback). ``cameras``: {namespace: image topic} for
-    --cameras; then /<namespace>/tracks are collected in ``tracks_by_camera``."""
+    the graph is wired, the detector-tracker match as the nodes report it (every frame must
+    count). On exit: Ctrl-C, and the graph must stop cleanly (exit 0, no traceback).
+    ``cameras``: {namespace: image topic} for --cameras; then /<namespace>/tracks are collected
+    in ``tracks_by_camera``."""
     from diagnostic_msgs.msg import DiagnosticArray
     from perception_msgs.msg import TrackedObjectArray
     from rclpy.qos import QoSProfile, ReliabilityPolicy
