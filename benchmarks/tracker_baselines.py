@@ -10,7 +10,9 @@ import logging
 import numpy as np
 
 from perception_deepsort.config import TrackerConfig
-from perception_deepsort.deep_sort import DeepSort, confirmed_tracks
+from perception_deepsort.deep_sort import confirmed_tracks
+from perception_deepsort.frame_tracker import TRACKS, FrameTracker
+from perception_ros_glue.detections import Detections
 
 
 def _empty():
@@ -19,22 +21,32 @@ def _empty():
 
 
 class OursAdapter:
-    """Our DeepSort with a given config; appearance from precomputed embeddings."""
+    """Our tracker with a given config, through the per-frame engine the node and tools use;
+    appearance from precomputed embeddings."""
 
     def __init__(self, config: TrackerConfig):
         self.config = config
-        self.tracker = DeepSort(config)
-        self.needs_image = config.camera_motion  # embeddings are given, so only camera motion reads frames
+        self.tracker = FrameTracker(config)
+        self.tracker.expect_masks = False
+        # Embeddings are given, so only camera motion and box flow read frames.
+        self.needs_image = config.camera_motion or config.box_flow
 
     def update(self, boxes, scores, embeddings, image, timestamp):
         """Track one frame."""
-        outputs = self.tracker.update(boxes, scores, np.zeros(len(boxes), np.int64), timestamp=timestamp,
-                                      image=image, embeddings=embeddings if self.config.use_appearance else None)
-        rows = confirmed_tracks(outputs)
-        if not rows:
-            return _empty()
-        return (np.array([o.track_id for o in rows]), np.array([o.box for o in rows]),
-                np.array([o.score for o in rows]))
+        stamp = int(round(timestamp * 1e9))
+        detections = Detections(boxes, scores, np.zeros(len(boxes), np.int64), ['person'])
+        self.tracker.detections(stamp, '', detections, 0.0,
+                                embeddings=embeddings if self.config.use_appearance else None)
+        [output] = [o for o in self.tracker.image(stamp, '', image, 0.0) if o.kind == TRACKS]
+        return tracks_of(confirmed_tracks(output.tracks))
+
+
+def tracks_of(rows):
+    """(ids, boxes, scores) of TrackOutputs."""
+    if not rows:
+        return _empty()
+    return (np.array([o.track_id for o in rows]), np.array([o.box for o in rows]),
+            np.array([o.score for o in rows]))
 
 
 class DeepSortRealtimeAdapter:

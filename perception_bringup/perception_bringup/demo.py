@@ -2,7 +2,9 @@
 
 vtest.avi (Debian's opencv-doc) -> bag -> perception-bag-play -> detector_node -> tracker_node
 -> perception-bag-record, each in its own process, then out/: annotated video, output bag,
-MOTChallenge tracks file and summary.json (frames, detections, tracks, rate, latency, drops).
+MOTChallenge tracks file and summary.json (frames detected and tracked, detections, tracks,
+rate, stamp -> tracks and stamp -> fused-detection latencies). The video plays at its own rate,
+as a camera would: the tracker answers every frame, the detector takes the newest one.
 """
 import argparse
 import csv
@@ -31,14 +33,8 @@ from perception_ros_glue.ros_conversions import stamp_to_ns
 
 PROG = 'perception-demo'
 IMAGE_TOPIC = graph_spec.DEFAULT_IMAGE_TOPIC
-RECORDED = ('/detections', '/detections/masks', '/tracks', '/tracks/detections', '/tracks/image')
-# A detector that needs at most this share of the frame period plays in real time (rate 1.0,
-# as from a camera: a frame that comes while the previous one is still in inference is dropped
-# and counted); the rest of the period is for the tracker, the player and DDS on the same
-# cores. A slower one (the HOG fallback, or any detector on a busy machine) gets a playback
-# rate at which it uses only LOAD_FACTOR of the period.
-REALTIME_SHARE = 0.8
-LOAD_FACTOR = 0.4
+RECORDED = ('/detections', '/detections/masks', '/tracks', '/tracks/fused', '/tracks/detections',
+            '/tracks/image')
 NODE_START_TIMEOUT_S = 300.0
 STOP_TIMEOUT_S = 20.0  # after SIGINT, for the player, the recorder and each node of the graph
 
@@ -51,9 +47,8 @@ def parse_args(argv=None):
                         help='input video (default: vtest.avi, fetched from Debian\'s opencv-doc)')
     parser.add_argument('--out-dir', type=Path, default=Path('out'), help='output folder (default: out)')
     parser.add_argument('--max-frames', type=int, default=None, help='use only the first N frames')
-    parser.add_argument('--rate', type=float, default=None,
-                        help='playback rate (default: 1.0, real time, when the detector keeps up '
-                             'with the video here; else measured so that it does)')
+    parser.add_argument('--rate', type=float, default=1.0,
+                        help="playback rate (default 1.0: the video's own rate, as from a camera)")
     parser.add_argument('--profile', default='auto',
                         help="parameter profile laid over --config: 'auto' (the one measured for "
                              "the detector's weights, if any), 'none', or a file")
@@ -72,25 +67,6 @@ def say(text):
 def overrides(args):
     """Detector parameters given on the command line."""
     return {'backend': args.backend, 'weights': args.weights, 'device': args.device}
-
-
-def measure_rate(detector, video, fps):
-    """Playback rate at which the detector keeps up, from timing it on a few frames of `video`."""
-    capture = cv2.VideoCapture(str(video))
-    times = []
-    for _ in range(4):
-        ok, frame = capture.read()
-        if not ok:
-            break
-        start = time.perf_counter()
-        detector.detect(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
-        times.append(time.perf_counter() - start)
-    capture.release()
-    frame_s = min(times[1:] or times)  # the first call also warms the model up
-    rate = 1.0 if fps * frame_s <= REALTIME_SHARE else min(1.0, LOAD_FACTOR / (fps * frame_s))
-    say(f'detector takes {1000 * frame_s:.0f} ms per frame here: playing at rate {rate:.3g} '
-        f'({fps * rate:.3g} fps of the {fps:g} fps video)')
-    return rate
 
 
 def start(argv, log_path):
@@ -150,7 +126,8 @@ def run_pipeline(args, in_bag, fps, work):
 
 def read_topics(bag, topics):
     """{topic: [(bag timestamp ns, rclpy message)]} of the recorded bag."""
-    types = {'/tracks': TrackedObjectArray, '/tracks/image': Image, '/detections': Detection2DArray}
+    types = {'/tracks': TrackedObjectArray, '/tracks/fused': TrackedObjectArray,
+             '/tracks/image': Image, '/detections': Detection2DArray}
     out = {t: [] for t in topics}
     reader = bag_io.open_reader(bag)
     try:
@@ -167,29 +144,30 @@ def stamp_ns(msg):
     return stamp_to_ns(msg.header.stamp)
 
 
-def detector_counters(graph_log):
-    """The detector node's last counters line in the graph log ({name: number}), or {}."""
-    lines = [line for line in Path(graph_log).read_text(errors='replace').splitlines()
-             if 'detector_node' in line and 'dropped_stale=' in line] if Path(graph_log).is_file() else []
-    return {k: float(v) if '.' in v else int(v)
-            for k, v in re.findall(r'(\w+)=([\d.]+)', lines[-1])} if lines else {}
+def detector_log(graph_log):
+    """``(description, {counter: number})`` of the detector node from the graph log."""
+    text = Path(graph_log).read_text(errors='replace') if Path(graph_log).is_file() else ''
+    lines = [line for line in text.splitlines() if 'detector_node' in line]
+    described = [line.split('detector: ', 1)[1] for line in lines if 'detector: ' in line]
+    counted = [line for line in lines if 'dropped_stale=' in line]
+    counters = ({k: float(v) if '.' in v else int(v)
+                 for k, v in re.findall(r'(\w+)=([\d.]+)', counted[-1])} if counted else {})
+    return (described[-1].strip() if described else 'unknown (see logs/graph.log)'), counters
 
 
-def drops(played, detected, tracked, counters):
-    """What was dropped where, and why (the detector node's counters say which of its reasons)."""
-    missing_detections = set(played) - set(detected)
-    return {'without_detections_message': len(missing_detections),
-            'detected_but_not_tracked': len(set(detected) - set(tracked)),
-            'detector_node': {k: counters[k] for k in ('received', 'dropped_stale', 'rejected', 'failed')
-                              if k in counters},
-            'why': 'dropped_stale: a newer frame came while the detector was busy (queue_size 1); '
-                   'rejected: malformed image; failed: inference error; frames the detector never '
-                   'received were lost in DDS'}
+def latencies_ms(recorded, played_stamps):
+    """Median and p95 [ms] of image published -> message recorded, for the played stamps."""
+    values = [(received - played_stamps[stamp_ns(msg)]) / 1e6 for received, msg in recorded
+              if stamp_ns(msg) in played_stamps]
+    if not values:
+        return None, None
+    return float(np.median(values)), float(np.percentile(values, 95))
 
 
 def write_outputs(args, fps, played_stamps):
     """Annotated video, tracks file and summary from the recorded bag; returns the summary."""
-    recorded = read_topics(args.out_dir / 'output_bag', ('/tracks', '/tracks/image', '/detections'))
+    recorded = read_topics(args.out_dir / 'output_bag',
+                           ('/tracks', '/tracks/fused', '/tracks/image', '/detections'))
     frame_of = frame_index(played_stamps)
     video = AnnotatedVideo(args.out_dir / 'tracks.mp4', fps)
     for _, msg in sorted(recorded['/tracks/image'], key=lambda item: stamp_ns(item[1])):
@@ -199,25 +177,29 @@ def write_outputs(args, fps, played_stamps):
     for _, msg in recorded['/tracks']:
         table.add(frame_of.get(stamp_ns(msg), 0), msg)
     table.write(args.out_dir / 'tracks.txt')
-    latencies = np.array([(received - played_stamps[stamp_ns(msg)]) / 1e6
-                          for received, msg in recorded['/tracks'] if stamp_ns(msg) in played_stamps])
     receipts = sorted(received for received, _ in recorded['/tracks'])
     span_s = (receipts[-1] - receipts[0]) / 1e9 if len(receipts) > 1 else 0.0
-    tracked = {stamp_ns(m) for _, m in recorded['/tracks']}
-    frames_out = len(tracked)
+    tracked = {stamp_ns(m) for _, m in recorded['/tracks']} & set(played_stamps)
+    detected = {stamp_ns(m) for _, m in recorded['/detections']}
+    description, counters = detector_log(args.out_dir / 'logs' / 'graph.log')
+    tracks_latency, fused_latency = (latencies_ms(recorded[t], played_stamps)
+                                     for t in ('/tracks', '/tracks/fused'))
     return write_summary(args.out_dir / 'summary.json', {
-        'video': str(args.video), 'frames_in': len(played_stamps), 'frames_out': frames_out,
-        'dropped_frames': len(played_stamps) - frames_out,
-        'drops': drops(played_stamps, {stamp_ns(m) for _, m in recorded['/detections']}, tracked,
-                       detector_counters(args.out_dir / 'logs' / 'graph.log')),
+        'video': str(args.video), 'frames_in': len(played_stamps), 'frames_out': len(tracked),
+        'frames_detected': len(detected & set(played_stamps)),
+        'frames_predicted': len(tracked - detected),
+        'dropped_frames': len(played_stamps) - len(tracked),
+        'detector_node': {k: counters[k] for k in ('received', 'processed', 'dropped_stale',
+                                                   'rejected', 'failed', 'mean_inference_ms')
+                          if k in counters},
         'detection_messages': len(recorded['/detections']),
         'detections': sum(len(m.detections) for _, m in recorded['/detections']),
         'tracks': len(table.track_ids), 'track_rows': len(table.frames),
         'annotated_frames': video.frames,
-        'achieved_fps': (frames_out - 1) / span_s if span_s > 0 else 0.0,
-        'latency_ms_median': float(np.median(latencies)) if len(latencies) else None,
-        'latency_ms_p95': float(np.percentile(latencies, 95)) if len(latencies) else None,
-        'playback_rate': args.rate, 'video_fps': fps, 'detector': args.detector_description,
+        'achieved_fps': (len(receipts) - 1) / span_s if span_s > 0 else 0.0,
+        'latency_ms_median': tracks_latency[0], 'latency_ms_p95': tracks_latency[1],
+        'fused_latency_ms_median': fused_latency[0], 'fused_latency_ms_p95': fused_latency[1],
+        'playback_rate': args.rate, 'video_fps': fps, 'detector': description,
         'parameters': str(args.config),
         'outputs': {'video': 'tracks.mp4', 'bag': 'output_bag', 'tracks': 'tracks.txt'}})
 
@@ -227,21 +209,6 @@ def read_publish_log(path):
     with open(path, newline='') as f:
         return {int(row['stamp_ns']): int(row['publish_ns']) for row in csv.DictReader(f)
                 if row['topic'] == IMAGE_TOPIC}
-
-
-def drop_reasons(summary_drops):
-    """' (N stale in the detector, ...)' when frames were dropped."""
-    node = summary_drops['detector_node']
-    parts = [f'{node[k]} {text}' for k, text in (('dropped_stale', 'stale (detector busy)'),
-                                                  ('rejected', 'malformed'), ('failed', 'inference failed'))
-             if node.get(k)]
-    lost = summary_drops['without_detections_message'] - sum(node.get(k, 0) for k in
-                                                             ('dropped_stale', 'rejected', 'failed'))
-    if node and lost > 0:
-        parts.append(f'{lost} never reached the detector')
-    if summary_drops['detected_but_not_tracked']:
-        parts.append(f'{summary_drops["detected_but_not_tracked"]} detected, not tracked')
-    return f' ({", ".join(parts)})' if parts else ''
 
 
 def apply_profile(args, work):
@@ -259,17 +226,24 @@ def apply_profile(args, work):
 
 def print_summary(summary):
     """The human-readable result."""
-    latency = ('n/a' if summary['latency_ms_median'] is None else
-               f'{summary["latency_ms_median"]:.0f} ms median, {summary["latency_ms_p95"]:.0f} ms p95')
+    def latency(key):
+        median, p95 = summary[f'{key}_median'], summary[f'{key}_p95']
+        return 'n/a' if median is None else f'{median:.0f} ms median, {p95:.0f} ms p95'
+    node = summary['detector_node']
+    inference = (f', {node["mean_inference_ms"]:.0f} ms inference a frame'
+                 if node.get('mean_inference_ms') else '')
     print(f'\n{PROG}: done\n'
           f'  detector         {summary["detector"]}\n'
-          f'  frames           {summary["frames_in"]} played, {summary["frames_out"]} tracked, '
-          f'{summary["dropped_frames"]} dropped{drop_reasons(summary["drops"])}\n'
+          f'  frames           {summary["frames_in"]} played, {summary["frames_out"]} tracked '
+          f'({summary["frames_predicted"]} of them between detections), '
+          f'{summary["frames_detected"]} detected{inference}\n'
           f'  detections       {summary["detections"]} in {summary["detection_messages"]} frames\n'
           f'  tracks           {summary["tracks"]} identities, {summary["track_rows"]} rows\n'
-          f'  frame rate       {summary["achieved_fps"]:.2f} fps achieved (playback rate '
+          f'  frame rate       {summary["achieved_fps"]:.2f} fps of tracks (playback rate '
           f'{summary["playback_rate"]:.3g} x {summary["video_fps"]:g} fps)\n'
-          f'  latency          {latency} (image stamp published -> tracks received)\n', flush=True)
+          f'  latency          image stamp -> tracks: {latency("latency_ms")}\n'
+          f'                   image stamp -> detections fused: {latency("fused_latency_ms")}\n',
+          flush=True)
 
 
 def run(args):
@@ -288,14 +262,8 @@ def run(args):
                                                       if args.max_frames else [])
     video_to_bag.main([str(args.video), str(in_bag), *convert])
     fps = cv2.VideoCapture(str(args.video)).get(cv2.CAP_PROP_FPS) or 10.0
-    apply_profile(args, work)  # before loading: the profile may set detector parameters too
-    # The same choice the detector node makes from the same parameters, said before it starts.
-    detector = node_config.create_detector(args.config, overrides(args))
-    args.detector_description = detector.describe()
-    say(f'detector: {args.detector_description}')
-    if args.rate is None:
-        args.rate = measure_rate(detector, args.video, fps)
-    del detector
+    apply_profile(args, work)
+    say(f'playing at rate {args.rate:g} ({fps * args.rate:g} fps of the {fps:g} fps video)')
     run_pipeline(args, in_bag, fps, work)
     summary = write_outputs(args, fps, read_publish_log(work / 'publish_log.csv'))
     print_summary(summary)

@@ -8,7 +8,7 @@ tracker identically from one YAML.
 from perception_bringup.cli import UserError
 from perception_deepsort.config import TrackerConfig
 from perception_maskrcnn.detector_node import PARAMETERS as DETECTOR_PARAMETERS
-from perception_maskrcnn.detector_node import build_detector, detector_weights
+from perception_maskrcnn.frame_detector import FrameDetector, resolve
 from perception_ros_glue.param_file import read_node_parameters
 
 
@@ -38,14 +38,14 @@ def _from_detector_parameters(action, config, overrides):
         raise UserError(f'cannot create the detector from {config}: {exc}') from None
 
 
-def create_detector(config, overrides=None):
-    """The Detector the node would build from the same file and overrides."""
-    return _from_detector_parameters(build_detector, config, overrides)
+def frame_detector(config, overrides=None):
+    """The FrameDetector the node would build from the same file and overrides."""
+    return _from_detector_parameters(FrameDetector, config, overrides)
 
 
 def weights_file(config, overrides=None):
     """The weights file the detector would load (None: HOG or a release name), without loading it."""
-    return _from_detector_parameters(detector_weights, config, overrides)
+    return _from_detector_parameters(lambda params: resolve(params)[1], config, overrides)
 
 
 def tracker_config(config, overrides=None):

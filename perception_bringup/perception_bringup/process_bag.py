@@ -1,15 +1,20 @@
 """perception-process-bag: detect and track every frame of bags offline, deterministically.
 
-No DDS: the detector and tracker libraries run in this process, configured from the nodes'
-parameter file, and their results go through the nodes' own message conversions. Outputs in
---out-dir: output_bag/ (detections, masks, tracks, track detections, annotated images),
-tracks.mp4, tracks.txt (MOTChallenge) and summary.json. Given several bags (folders, globs, list
+No DDS: the nodes' per-frame engines (perception_maskrcnn.frame_detector,
+perception_deepsort.frame_tracker) run in this process, configured from the nodes' parameter
+file, and their results go through the nodes' own message conversions. By default every frame
+is detected and tracked with its detections; --camera-rate replays a detector slower than the
+camera, as the live graph runs it: only every --detect-every'th frame is detected, its
+detections reach the tracker --detection-delay frames later, and every frame gets the tracks
+tracker_node would have published when it arrived. Outputs in --out-dir: output_bag/
+(detections, masks, tracks, fused tracks, track detections, annotated images), tracks.mp4,
+tracks.txt (MOTChallenge) and summary.json. Given several bags (folders, globs, list
 files), each bag goes to --out-dir/<bag name>/ exactly as if processed alone, in parallel on
 local worker processes (--jobs) or on a Ray cluster (--ray-address); batch_summary.json and a
 table report every bag, failed ones included.
 """
 import argparse
-import collections
+import itertools
 import os
 import random
 import sys
@@ -20,23 +25,27 @@ import cv2
 import numpy as np
 import torch
 from rclpy.serialization import deserialize_message, serialize_message
+from std_msgs.msg import Header
 from tqdm import tqdm
 
 from perception_bringup import bag_io, batch, graph_spec, node_config
 from perception_bringup.cli import UserError, user_errors
 from perception_bringup.outputs import AnnotatedVideo, TracksTable, write_summary
-from perception_deepsort.deep_sort import DeepSort, build_embedder
+from perception_deepsort.deep_sort import build_embedder
+from perception_deepsort.frame_tracker import TRACKS, FrameTracker, track_offline
 from perception_deepsort.track_drawing import TrackDrawer
 from perception_deepsort.track_conversions import confirmed_detections, tracks_to_msg
 from perception_ros_glue.image_conversion import (ImageConversionError, array_to_image,
                                                   compressed_to_rgb, image_to_rgb)
-from perception_ros_glue.ros_conversions import detections_to_msgs, msgs_to_detections, stamp_to_ns
+from perception_ros_glue.ros_conversions import (detections_from_msg, detections_to_msgs,
+                                                 masks_from_msg, stamp_to_ns)
 
 PROG = 'perception-process-bag'
 DECODERS = {'sensor_msgs/msg/Image': image_to_rgb, 'sensor_msgs/msg/CompressedImage': compressed_to_rgb}
 OUTPUT_TYPES = (('/detections', 'vision_msgs/msg/Detection2DArray'),
                 ('/detections/masks', 'perception_msgs/msg/InstanceMaskArray'),
                 ('/tracks', 'perception_msgs/msg/TrackedObjectArray'),
+                ('/tracks/fused', 'perception_msgs/msg/TrackedObjectArray'),
                 ('/tracks/detections', 'vision_msgs/msg/Detection2DArray'),
                 ('/tracks/image', 'sensor_msgs/msg/Image'))
 TRAIL_LENGTH = 20
@@ -57,6 +66,15 @@ def parse_args(argv=None):
     parser.add_argument('--weights', default=None, help='detector weights; default: config')
     parser.add_argument('--device', default=None, help='auto | cpu | cuda | cuda:N; default: config')
     parser.add_argument('--max-frames', type=int, default=None, help='process only the first N frames')
+    parser.add_argument('--camera-rate', action='store_true',
+                        help='as the live graph behind a detector slower than the camera: every frame gets the '
+                             'tracks tracker_node would publish when it arrives (see --detect-every, '
+                             '--detection-delay)')
+    parser.add_argument('--detect-every', type=int, default=1, metavar='N',
+                        help='with --camera-rate: the detector answers frames 1, 1+N, 1+2N, ... (default 1)')
+    parser.add_argument('--detection-delay', type=int, default=0, metavar='FRAMES',
+                        help='with --camera-rate: the detections of frame t reach the tracker at frame t + FRAMES '
+                             '(default 0)')
     parser.add_argument('--threads', type=int, default=None,
                         help='CPU threads for torch and OpenCV per bag (results are identical for a '
                              'given value; default: the cores divided among the jobs)')
@@ -66,9 +84,13 @@ def parse_args(argv=None):
                         help="run the bags on Ray: 'local' (a private instance on this machine), "
                              "'auto' or ray://HOST:10001 (a cluster with this workspace installed)")
     args = parser.parse_args(argv)
-    for name in ('threads', 'jobs', 'max_frames'):
+    for name in ('threads', 'jobs', 'max_frames', 'detect_every'):
         if getattr(args, name) is not None and getattr(args, name) < 1:
             parser.error(f'--{name.replace("_", "-")} must be >= 1')
+    if args.detection_delay < 0:
+        parser.error('--detection-delay must be >= 0')
+    if not args.camera_rate and (args.detect_every != 1 or args.detection_delay):
+        parser.error('--detect-every and --detection-delay go with --camera-rate')
     return args
 
 
@@ -96,39 +118,62 @@ def image_connection(reader, topic):
 
 
 class FrameProcessor:
-    """One frame: image message -> detector -> messages -> tracker -> messages and drawings."""
+    """Camera frames of a bag through the detector and tracker engines, as the nodes run them."""
 
-    def __init__(self, detector, tracker):
+    def __init__(self, detector, tracker: FrameTracker, detect_every: int = 1, delay: int = 0):
         self.detector, self.tracker = detector, tracker
+        self.detect_every, self.delay = detect_every, delay
         self.drawer = TrackDrawer(TRAIL_LENGTH)
         self.class_names = []
-        self.counts = collections.Counter(frames=0, detections=0, rejected_images=0)
+        self.detection_msgs = {}  # frame index -> (detections, masks) messages not yet written
+        self.bag_times = []  # bag timestamp of each frame read
+        self.rejected_images = 0
 
-    def process(self, image_msg, decode):
-        """{topic: message} of one frame, plus the annotated RGB image; None for a bad image."""
-        try:
-            image = decode(image_msg)
-        except ImageConversionError as exc:
-            self.counts['rejected_images'] += 1
-            tqdm.write(f'{PROG}: skipping a malformed image: {exc}')
-            return None, None
-        header = image_msg.header
-        det_msg, mask_msg = detections_to_msgs(self.detector.detect(image), header,
-                                               image.shape[1], image.shape[0])
-        # Through the messages, as the tracker node receives them: identical inputs to DeepSort.
-        dets = msgs_to_detections(det_msg, mask_msg, self.class_names)
-        self.class_names = dets.class_names
-        tracks = self.tracker.update(dets.boxes, dets.scores, dets.class_ids,
-                                     stamp_to_ns(header.stamp) * 1e-9, image=image, masks=dets.masks,
-                                     mask_origins=dets.mask_origins)
-        self.drawer.update(tracks)
-        annotated = self.drawer.draw(image, tracks, dets)
-        self.counts['frames'] += 1
-        self.counts['detections'] += len(det_msg.detections)
-        return {'/detections': det_msg, '/detections/masks': mask_msg,
-                '/tracks': tracks_to_msg(tracks, header, self.class_names, mask_msg),
-                '/tracks/detections': confirmed_detections(tracks, header, self.class_names),
-                '/tracks/image': array_to_image(annotated, 'rgb8', header)}, annotated
+    def frames(self, messages, decode):
+        """track_offline frames of ``(bag timestamp, image message)``s; the detections go through
+        the messages the detector node publishes and back, as the tracker node receives them."""
+        for index, (timestamp, image_msg) in enumerate(messages):
+            self.bag_times.append(timestamp)
+            header = image_msg.header
+            try:
+                image = decode(image_msg)
+            except ImageConversionError as exc:  # tracked on its stamp alone, as the node does
+                self.rejected_images += 1
+                tqdm.write(f'{PROG}: a malformed image: {exc}')
+                image = None
+            detections = masks = None
+            if image is not None and index % self.detect_every == 0:
+                det_msg, mask_msg = detections_to_msgs(self.detector.detect(image), header,
+                                                       image.shape[1], image.shape[0])
+                self.detection_msgs[index] = (det_msg, mask_msg)
+                detections = detections_from_msg(det_msg, self.class_names)
+                self.class_names = detections.class_names
+                masks = masks_from_msg(mask_msg)
+            yield stamp_to_ns(header.stamp), header.frame_id, image, detections, masks, None
+
+    def run(self, messages, decode):
+        """Yield ``(index, {topic: [messages]}, annotated RGB or None)`` for every camera frame."""
+        for index, outputs in track_offline(self.tracker, self.frames(messages, decode), self.delay):
+            msgs = {topic: [] for topic, _ in OUTPUT_TYPES}
+            for det_msg, mask_msg in [self.detection_msgs.pop(index)] if index in self.detection_msgs else []:
+                msgs['/detections'].append(det_msg)
+                msgs['/detections/masks'].append(mask_msg)
+            annotated = None
+            for output in outputs:
+                header = Header(frame_id=output.frame_id)
+                header.stamp.sec, header.stamp.nanosec = divmod(output.stamp, 10**9)
+                tracks_msg = tracks_to_msg(output.tracks, header, self.class_names)
+                if output.kind != TRACKS:
+                    msgs['/tracks/fused'].append(tracks_msg)
+                    continue
+                msgs['/tracks'].append(tracks_msg)
+                msgs['/tracks/detections'].append(confirmed_detections(output.tracks, header,
+                                                                       self.class_names))
+                self.drawer.update(output.tracks)
+                if output.image is not None:
+                    annotated = self.drawer.draw(output.image, output.tracks, self.class_names)
+                    msgs['/tracks/image'].append(array_to_image(annotated, 'rgb8', header))
+            yield index, msgs, annotated
 
 
 def process(args):
@@ -138,10 +183,13 @@ def process(args):
     reader = bag_io.open_reader(args.in_bag)
     try:
         connection = image_connection(reader, args.image_topic)
-        detector = node_config.create_detector(args.config, overrides)
+        detector = node_config.frame_detector(args.config, overrides)
         config = node_config.tracker_config(args.config, {'device': args.device})
         tqdm.write(f'{PROG}: detector {detector.describe()}')
-        processor = FrameProcessor(detector, DeepSort(config, build_embedder(config)))
+        tracker = FrameTracker(config, build_embedder(config))
+        tracker.expect_masks = False  # the masks come with their detections
+        processor = FrameProcessor(detector, tracker, getattr(args, 'detect_every', 1),
+                                   getattr(args, 'detection_delay', 0))
         args.out_dir.mkdir(parents=True, exist_ok=True)
         writer = bag_io.open_writer(args.out_dir / 'output_bag')
         try:
@@ -162,30 +210,37 @@ def run_frames(args, reader, connection, processor, writer):
     duration_s = max(reader.duration * 1e-9, 1e-9)
     fps = round((connection.msgcount - 1) / duration_s, 3) if connection.msgcount > 1 else 10.0
     video, table = AnnotatedVideo(args.out_dir / 'tracks.mp4', fps), TracksTable()
+    messages = ((timestamp, deserialize_message(raw, msg_class))
+                for _, timestamp, raw in itertools.islice(reader.messages([connection]), total))
     start = time.perf_counter()
+    frames = detections = 0
     try:
-        messages = reader.messages([connection])
-        frames = tqdm(messages, total=total, unit='frame', disable=not getattr(args, 'progress', True))
-        for frame, (_, timestamp, raw) in enumerate(frames, 1):
-            if frame > total:
-                break
-            msgs, annotated = processor.process(deserialize_message(raw, msg_class), decode)
-            if msgs is None:
-                continue
-            for topic, msg in msgs.items():
-                writer.write(outputs[topic], timestamp, serialize_message(msg))
-            video.write(annotated)
-            table.add(frame, msgs['/tracks'])
+        results = tqdm(processor.run(messages, decode), total=total, unit='frame',
+                       disable=not getattr(args, 'progress', True))
+        for index, msgs, annotated in results:
+            # A frame's outputs carry its bag time: when it arrived, as a recorder sees them.
+            for topic, topic_msgs in msgs.items():
+                for msg in topic_msgs:
+                    writer.write(outputs[topic], processor.bag_times[index], serialize_message(msg))
+            detections += sum(len(m.detections) for m in msgs['/detections'])
+            if annotated is not None:
+                video.write(annotated)
+            for tracks_msg in msgs['/tracks']:
+                table.add(index + 1, tracks_msg)
+            frames += 1
     finally:
         video.close()
     elapsed = time.perf_counter() - start
     table.write(args.out_dir / 'tracks.txt')
-    counts = processor.counts
-    return {'input_bag': str(args.in_bag), 'image_topic': connection.topic, 'frames': counts['frames'],
-            'rejected_images': counts['rejected_images'], 'detections': counts['detections'],
+    counts = processor.tracker.all_counts()
+    return {'input_bag': str(args.in_bag), 'image_topic': connection.topic, 'frames': frames,
+            'rejected_images': processor.rejected_images, 'detections': detections,
+            'frames_detected': counts['frames_detected'], 'fused_late': counts['fused_late'],
             'tracks': len(table.track_ids), 'track_rows': len(table.frames),
-            'fps': counts['frames'] / elapsed if elapsed > 0 else 0.0, 'video_fps': fps,
-            'threads': args.threads,
+            'fps': frames / elapsed if elapsed > 0 else 0.0, 'video_fps': fps,
+            'threads': args.threads, 'camera_rate': getattr(args, 'camera_rate', False),
+            'detect_every': getattr(args, 'detect_every', 1),
+            'detection_delay': getattr(args, 'detection_delay', 0),
             'outputs': {'video': 'tracks.mp4', 'bag': 'output_bag', 'tracks': 'tracks.txt'}}
 
 
@@ -200,7 +255,8 @@ def batch_options(args, jobs):
     threads = args.threads or max(1, (os.cpu_count() or 1) // jobs)
     return {'config': args.config, 'image_topic': args.image_topic, 'backend': args.backend,
             'weights': args.weights, 'device': args.device, 'max_frames': args.max_frames,
-            'threads': threads}
+            'threads': threads, 'camera_rate': args.camera_rate, 'detect_every': args.detect_every,
+            'detection_delay': args.detection_delay}
 
 
 def run_batch(args, bags):

@@ -23,80 +23,40 @@ MIN_POINTS = 10
 
 @dataclass(eq=False)
 class MotionFrame:
-    """A frame downscaled to grey for motion estimation, and its motion once computed."""
+    """A frame downscaled to grey for motion estimation."""
 
     grey: np.ndarray
     scale: float  # downscaled / full resolution
-    affine: np.ndarray | None = None  # motion from previous frame `source` to this one
-    source: int | None = None  # serial of the previous frame `affine` belongs to; None = none yet
 
 
 class CameraMotionEstimator:
-    """Sparse optical-flow estimate of the image motion since the previous frame.
+    """Sparse optical-flow estimate of the image motion between two prepared frames.
 
-    estimate() does everything at once. For a node that gets images ahead of their detections,
-    the image-only work splits off with identical results: prepare() on arrival, motion_to()
-    once the previous frame is tracked, and settle() (the previous frame's corners) when idle.
+    Stateless between calls: the per-frame engine keeps the prepared frames and asks again for
+    the motion of a frame it replays (the objects to avoid may have moved by then).
     """
 
     def __init__(self, width: int = 320, max_corners: int = 100):
         self.width = width
         self.max_corners = max_corners
-        self._serial = 0
-        self.reset()
-
-    def reset(self) -> None:
-        """Forget the previous frame."""
-        self._previous: np.ndarray | None = None
-        self._previous_points: np.ndarray | None = None
-        self._pending: tuple | None = None  # (boxes, scale) of corners not yet found
-        self._serial += 1  # motion computed against the forgotten frame is stale now
-
-    @property
-    def ready(self) -> bool:
-        """Whether a previous frame is stored (the next estimate can succeed)."""
-        return self._previous is not None
 
     def prepare(self, image_rgb: np.ndarray) -> MotionFrame:
-        """The image-only part of estimate(): grey, downscaled."""
+        """Grey, downscaled to at most ``width`` pixels."""
         return MotionFrame(*self._downscale(image_rgb))
 
-    def settle(self) -> None:
-        """Find the corners of the previous frame now (estimate() leaves them for later)."""
-        if self._pending is not None:
-            boxes, scale = self._pending
-            self._pending = None
-            self._previous_points = self._corners(self._previous, boxes, scale)
+    def motion(self, previous: MotionFrame, current: MotionFrame,
+               object_boxes: np.ndarray | None = None) -> np.ndarray | None:
+        """(2, 3) affine from ``previous`` to ``current``, in full-resolution pixels.
 
-    def motion_to(self, frame: MotionFrame) -> np.ndarray | None:
-        """(2, 3) affine from the previous frame to `frame` (None as in estimate()); no state
-        change: the result is kept in `frame` for the estimate() that tracks it."""
-        if frame.source != self._serial:
-            affine = None
-            if self._previous is not None and self._previous.shape == frame.grey.shape:
-                self.settle()
-                affine = self._fit(self._previous, frame.grey, self._previous_points)
-                if affine is not None:
-                    affine[:, 2] /= frame.scale  # translation back to full-resolution pixels
-            frame.affine, frame.source = affine, self._serial
-        return None if frame.affine is None else frame.affine.copy()
-
-    def estimate(self, image_rgb: np.ndarray | MotionFrame,
-                 object_boxes: np.ndarray | None = None) -> np.ndarray | None:
-        """(2, 3) affine from the previous frame to this one, in full-resolution pixels.
-
-        None on the first frame, after a size change, or when too few corners are tracked.
-        `object_boxes` (xyxy, full resolution) are excluded from the corners of this frame.
-        `image_rgb` may be a prepare()d frame.
+        None after a size change or when too few corners are tracked. ``object_boxes`` (xyxy,
+        full resolution, in ``previous``) are kept free of corners: objects move on their own.
         """
-        frame = image_rgb if isinstance(image_rgb, MotionFrame) else self.prepare(image_rgb)
-        affine = self.motion_to(frame)
-        self._previous = frame.grey
-        # Corners of this frame are needed only by the next one: found by settle(), off the
-        # critical path of a node, or at the latest by the next motion_to().
-        self._pending = (None if object_boxes is None else np.array(object_boxes), frame.scale)
-        self._previous_points = None
-        self._serial += 1
+        if previous.grey.shape != current.grey.shape:
+            return None
+        points = self._corners(previous.grey, object_boxes, previous.scale)
+        affine = self._fit(previous.grey, current.grey, points)
+        if affine is not None:
+            affine[:, 2] /= current.scale  # translation back to full-resolution pixels
         return affine
 
     def _downscale(self, image_rgb: np.ndarray) -> tuple[np.ndarray, float]:

@@ -117,6 +117,23 @@ class TrackerConfig:
               'and warp the track states before association. Needs the image; no-op without it.')
     camera_motion_width: int = _doc(
         320, 'Width in pixels of the downscaled grey frame used for camera-motion estimation.')
+    # --- Camera-rate tracking (frame_tracker.FrameTracker) ------------------------------------
+    box_flow: bool = _doc(
+        True, 'On camera frames without detections, follow each track matched at its last '
+              'detection frame through the image (Median Flow, box_flow.py) and correct its '
+              'Kalman state with the box found. False = Kalman prediction (and camera motion) '
+              'only. Needs the image.')
+    box_flow_width: int = _doc(
+        640, 'Width in pixels of the downscaled grey frame box flow runs on.')
+    box_flow_noise: float = _doc(
+        1.0, 'Measurement noise of a box found by box flow, as a multiple of a detection\'s.')
+    max_predicted_s: float = _doc(
+        1.0, 'On frames without detections a confirmed track is shown (predicted: true) for at '
+             'most this long after its last match [s, stamp time]; then it is LOST (and still '
+             'matched when detections return, within max_age detection frames).')
+    fusion_frames: int = _doc(
+        30, 'Camera frames kept to fuse late detections at their own stamp; detections older '
+            'than the oldest kept frame are dropped and counted (detections_too_late).')
     min_score: float = _doc(
         0.5, 'Detections scoring at least min_score are associated normally and may start tracks.')
     low_score_pass: bool = _doc(
@@ -162,6 +179,10 @@ class TrackerConfig:
         _require(self.nominal_dt > 0.0, 'nominal_dt', '> 0')
         _require(self.max_age_s >= 0.0, 'max_age_s', '>= 0')
         _require(self.camera_motion_width >= 32, 'camera_motion_width', '>= 32')
+        _require(self.box_flow_width >= 32, 'box_flow_width', '>= 32')
+        _require(self.box_flow_noise > 0.0, 'box_flow_noise', '> 0')
+        _require(self.max_predicted_s >= 0.0, 'max_predicted_s', '>= 0')
+        _require(self.fusion_frames >= 1, 'fusion_frames', '>= 1')
         _require(self.low_score_threshold <= self.min_score, 'low_score_threshold',
                  '<= min_score')
         _require(0.0 <= self.low_score_iou_distance <= 1.0, 'low_score_iou_distance', 'in [0, 1]')
@@ -171,7 +192,7 @@ class TrackerConfig:
         """DeepSORT as published (Wojke et al. 2017): every extension off; changes on top."""
         base = dict(max_iou_distance=0.7, std_weight_velocity=1.0 / 160, box_state='xyah',
                     cascade_cost='appearance', feature_ema=0.0,
-                    n_init=3, time_based=False, camera_motion=False,
+                    n_init=3, time_based=False, camera_motion=False, box_flow=False,
                     low_score_pass=False, class_aware=False, relink_lost=False)
         return cls(**{**base, **changes})
 

@@ -1,31 +1,34 @@
-"""DeepSort: the per-frame entry point used by the ROS node, the MOT tools and the benchmarks.
+"""DeepSort: one tracking step, for a frame with detections (update) or without (propagate).
 
 It validates the inputs, keeps the clock (time-based prediction, reset when time runs
-backwards), computes embeddings when needed, compensates camera motion, runs the tracker and
-reports every live track.
+backwards), computes embeddings when needed, applies the camera motion it is given, runs the
+tracker and reports every live track. Its whole state can be saved and restored (state /
+restore), which frame_tracker.FrameTracker, the per-frame engine of the node, the tools and the
+benchmarks, uses to fuse late detections at their own stamp.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 from .box_validation import as_arrays, rejections
-from .camera_motion import CameraMotionEstimator, MotionFrame
 from .config import TrackerConfig
 from .detection import DetectionBatch
 from .nn_matching import normalize
-from .track import CONFIRMED, TENTATIVE, TrackState
-from .tracker import MIN_SIZE, Tracker
+from .track import CONFIRMED, TENTATIVE, TrackSet, TrackState
+from .tracker import Tracker
 
 LOGGER = logging.getLogger(__name__)
 
 #: Counters in DeepSort.stats.
 STATS_KEYS = ('frames', 'detections', 'rejected_nonfinite', 'rejected_size', 'rejected_outside',
-              'resets', 'camera_motion_failures', 'coasted_frames')
+              'resets')
 
 #: TrackState members indexed by their value.
 _STATES = np.array(list(TrackState), dtype=object)
@@ -45,7 +48,15 @@ class TrackOutput:
     hits: int  # frames with a matched detection
     time_since_update: float  # seconds since the last matched detection
     detection_index: int  # row of the matched input detection this frame, -1 if none
-    predicted: bool = False  # from coast(): no detections for this frame, box is the prediction
+    predicted: bool = False  # from propagate(): no detections for this frame, the box followed
+    mask: tuple | None = None  # (bool window, origin (x0, y0)) in this frame, set by FrameTracker
+
+
+class TrackerState(NamedTuple):
+    """Everything DeepSort.restore() needs to continue from a saved point (ids excepted)."""
+
+    tracks: TrackSet
+    last_time: float | None
 
 
 def build_embedder(config: TrackerConfig):
@@ -59,7 +70,8 @@ def build_embedder(config: TrackerConfig):
 
 def confirmed_tracks(tracks) -> list[TrackOutput]:
     """The tracks every output shows (MOT results, tracks/detections, drawings): confirmed and
-    matched to a detection this frame, the reference DeepSORT's output rule."""
+    matched to a detection this frame (the reference DeepSORT's output rule) or, on a frame
+    without detections, matched at the last detection frame (within max_predicted_s)."""
     return [t for t in tracks if t.state is TrackState.CONFIRMED]
 
 
@@ -74,17 +86,12 @@ class DeepSort:
         self.config = config if config is not None else TrackerConfig()
         self.embedder = embedder
         self.tracker = Tracker(self.config)
-        self.camera = (CameraMotionEstimator(self.config.camera_motion_width)
-                       if self.config.camera_motion else None)
         self.stats = dict.fromkeys(STATS_KEYS, 0)
         self._last_time: float | None = None
-        self._coasted = 0  # coast() frames since the last update()
 
     @property
     def needs_image(self) -> bool:
-        """Whether update() makes use of the image when no embeddings are passed."""
-        if self.config.camera_motion:
-            return True
+        """Whether update() makes use of the image when no embeddings are passed (appearance)."""
         if not self.config.use_appearance:
             return False
         if self.embedder is not None:
@@ -92,26 +99,33 @@ class DeepSort:
         return self.config.embedder != 'none'
 
     def reset(self, restart_ids: bool = False) -> None:
-        """Forget all tracks, galleries, the clock and the previous frame (stats are kept)."""
+        """Forget all tracks, galleries and the clock (stats are kept)."""
         self.tracker.reset(restart_ids=restart_ids)
-        if self.camera is not None:
-            self.camera.reset()
         self._last_time = None
-        self._coasted = 0
+
+    def state(self) -> TrackerState:
+        """A copy of the tracks and the clock, for restore()."""
+        return TrackerState(self.tracker.tracks.copy(), self._last_time)
+
+    def restore(self, state: TrackerState) -> None:
+        """Continue from a state() (track ids keep increasing: none is handed out twice)."""
+        self.tracker.tracks = state.tracks.copy()
+        self._last_time = state.last_time
 
     def update(self, boxes_xyxy, scores, class_ids, timestamp: float | None = None,
                image: np.ndarray | None = None, embeddings=None, masks=None, mask_origins=None,
                image_size: tuple[int, int] | None = None,
-               motion_frame: MotionFrame | None = None) -> list[TrackOutput]:
-        """Track one frame and return every live track.
+               camera_affine: np.ndarray | None = None) -> list[TrackOutput]:
+        """Track one frame with its detections and return every live track.
 
         boxes_xyxy (N, 4) pixels; scores (N,); class_ids (N,); timestamp in seconds (None =
-        one nominal frame after the previous one); image HxWx3 uint8 RGB (for the embedder,
-        camera motion and the image size); embeddings (N, D) precomputed appearance features;
-        masks / mask_origins: bool windows and their (x0, y0); image_size (w, h) when no image
-        is given, to reject boxes outside it; motion_frame: prepare_motion(image) done ahead
-        (same results, less work here). Raises ValueError on malformed arrays; bad rows
-        (NaN, empty, off-image) are dropped with a warning and counted in `stats`.
+        one nominal frame after the previous one); image HxWx3 uint8 RGB (for the embedder and
+        the image size); embeddings (N, D) precomputed appearance features; masks /
+        mask_origins: bool windows and their (x0, y0); image_size (w, h) when no image is
+        given, to reject boxes outside it; camera_affine (2, 3): the image motion since the
+        previous frame (camera_motion.CameraMotionEstimator). Raises ValueError on malformed
+        arrays; bad rows (NaN, empty, off-image) are dropped with a warning and counted in
+        `stats`.
         """
         cfg = self.config
         boxes, scores, class_ids, embeddings, masks, mask_origins = as_arrays(
@@ -119,7 +133,6 @@ class DeepSort:
         if image is not None and image_size is None:
             image_size = (image.shape[1], image.shape[0])
         now, steps = self._advance_clock(timestamp)
-        self._coasted = 0
         valid = self._valid_rows(boxes, scores, embeddings, image_size)
 
         high = valid & (scores >= cfg.min_score)
@@ -134,65 +147,34 @@ class DeepSort:
         low_score = _detections(low, *inputs) if cfg.low_score_pass and low.any() else None
 
         self.tracker.predict(steps)
-        if self.camera is not None and (image is not None or motion_frame is not None):
-            self._compensate_camera_motion(image if motion_frame is None else motion_frame,
-                                           boxes[valid])
+        if camera_affine is not None:
+            self.tracker.apply_camera_motion(camera_affine)
         self.tracker.update(high_score, now, low_score)
         return self._outputs(now)
 
-    def coast(self, timestamp: float | None = None) -> list[TrackOutput]:
-        """Confirmed tracks predicted to a frame the detector gave nothing for; state unchanged.
+    def propagate(self, timestamp: float | None = None, camera_affine: np.ndarray | None = None,
+                  observed: tuple[np.ndarray, np.ndarray] | None = None) -> list[TrackOutput]:
+        """Move every track to a frame the detector gave nothing for; outputs are ``predicted``.
 
-        For a detector that is down: the boxes are the Kalman prediction from the last update()
-        (``predicted`` True, state LOST), reported while frames without a match (coasted ones
-        included) stay within max_age (and max_age_s). Nothing is updated, so coasting neither
-        ages tracks towards deletion nor moves them: the next update() predicts over the whole
-        gap and counts it as one missed frame, as if these frames had never come, and may even
-        carry an older stamp than a coasted one (a slow detector's late answer). timestamp in
-        seconds (None = one nominal frame after the previous coasted or tracked one).
+        The Kalman prediction over the time since the previous frame, warped by camera_affine,
+        then corrected by ``observed`` = (rows, boxes (R, 4)): where box flow (box_flow.py) found
+        those tracks of followed() in this frame. Track life cycles do not advance: a frame the
+        detector did not look at is no miss, so n_init and max_age count detection frames.
         """
-        cfg = self.config
-        if self._last_time is None:
-            return []
-        coasted = self._coasted + 1
-        if timestamp is None or not cfg.time_based:
-            now, steps = self._last_time + coasted * cfg.nominal_dt, float(coasted)
-        else:
-            now = float(timestamp)
-            steps = (now - self._last_time) / cfg.nominal_dt
-            if not math.isfinite(now) or steps < 0.0:
-                return []  # older than the last tracked frame: nothing to predict forward to
-        self._coasted = coasted
-        self.stats['coasted_frames'] += 1
+        now, steps = self._advance_clock(timestamp)
+        self.tracker.predict(steps, missed=False)
+        if camera_affine is not None:
+            self.tracker.apply_camera_motion(camera_affine)
+        if observed is not None and len(observed[0]):
+            self.tracker.observe(observed[0], observed[1], self.config.box_flow_noise)
+        return self._outputs(now, predicted=True)
+
+    def followed(self) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, boxes (R, 4)) of the tracks box flow follows into the next frame: those
+        matched at their last detection frame, whose box is on the object."""
         t = self.tracker.tracks
-        missed = t.frames_since_update + self._coasted
-        keep = (t.states == CONFIRMED) & (missed <= cfg.max_age)
-        if cfg.max_age_s > 0.0:
-            keep &= now - t.last_update_time <= cfg.max_age_s
-        rows = np.flatnonzero(keep)
-        means, _ = self.tracker.kf.predict(t.means[rows], t.covs[rows], steps)
-        np.maximum(means[:, 2:4], MIN_SIZE, out=means[:, 2:4])  # as Tracker.predict
-        boxes = self.tracker.kf.boxes(means)
-        velocities = (means[:, 4:6] / cfg.nominal_dt).tolist()
-        return [TrackOutput(int(t.ids[r]), int(t.class_ids[r]), float(t.scores[r]), box,
-                            tuple(v), TrackState.LOST, int(t.age[r] + self._coasted),
-                            int(t.hits[r]), max(now - float(t.last_update_time[r]), 0.0), -1,
-                            predicted=True)
-                for r, box, v in zip(rows, boxes, velocities)]
-
-    def prepare_motion(self, image: np.ndarray) -> MotionFrame | None:
-        """Image-only camera-motion work of a later update(motion_frame=...); None when off."""
-        return None if self.camera is None else self.camera.prepare(image)
-
-    def precompute_motion(self, frame: MotionFrame | None = None) -> None:
-        """Idle-time work for the next update(): the last frame's corners, the motion to `frame`.
-
-        A node calls it between frames; results stay identical to doing it all in update().
-        """
-        if self.camera is not None:
-            self.camera.settle()
-            if frame is not None:
-                self.camera.motion_to(frame)
+        rows = np.flatnonzero(t.frames_since_update == 0)
+        return rows, self.tracker.kf.boxes(t.means[rows])
 
     def _advance_clock(self, timestamp: float | None) -> tuple[float, float]:
         """(current time, prediction steps in nominal frames); resets when time goes back."""
@@ -242,32 +224,26 @@ class DeepSort:
                              f'{features.shape} for {len(boxes)} boxes; expected (N, D)')
         return normalize(features) if features.shape[1] > 0 else None
 
-    def _compensate_camera_motion(self, image: np.ndarray | MotionFrame,
-                                  object_boxes: np.ndarray) -> None:
-        """Estimate the image motion since the last frame and warp the predicted tracks."""
-        had_previous = self.camera.ready
-        affine = self.camera.estimate(image, object_boxes)
-        if affine is not None:
-            self.tracker.apply_camera_motion(affine)
-        elif had_previous:
-            self.stats['camera_motion_failures'] += 1
-
-    def _outputs(self, now: float) -> list[TrackOutput]:
+    def _outputs(self, now: float, predicted: bool = False) -> list[TrackOutput]:
         """TrackOutput for every live track within max_age, in creation order."""
+        cfg = self.config
         t = self.tracker.tracks
-        if self.config.relink_lost and (t.frames_since_update > self.config.max_age).any():
+        if cfg.relink_lost and (t.frames_since_update > cfg.max_age).any():
             # Tracks kept past max_age only as relinking candidates are not reported.
-            t = t.reported(self.config.max_age)
+            t = t.reported(cfg.max_age)
         boxes = self.tracker.kf.boxes(t.means)
-        velocities = map(tuple, (t.means[:, 4:6] / self.config.nominal_dt).tolist())
+        velocities = map(tuple, (t.means[:, 4:6] / cfg.nominal_dt).tolist())
         since = np.maximum(now - t.last_update_time, 0.0).tolist()
         # Column-wise lists and map() instead of a per-track Python loop: this runs every frame.
+        shown = t.frames_since_update == 0
+        if predicted:  # without detections a track is shown for max_predicted_s after its match
+            shown &= now - t.last_update_time <= cfg.max_predicted_s
         codes = np.where(t.states == TENTATIVE, TENTATIVE,
-                         np.where(t.frames_since_update == 0, CONFIRMED, int(TrackState.LOST)))
+                         np.where(shown, CONFIRMED, int(TrackState.LOST)))
         states = _STATES[codes]
         return list(map(TrackOutput, t.ids.tolist(), t.class_ids.tolist(), t.scores.tolist(),
                         boxes, velocities, states.tolist(), t.age.tolist(), t.hits.tolist(),
-                        since, t.detection_index.tolist()))
+                        since, t.detection_index.tolist(), itertools.repeat(predicted)))
 
 
 def _detections(rows: np.ndarray, boxes, scores, class_ids, masks, mask_origins,

@@ -56,6 +56,14 @@ class FeatureGallery:
         self._count[self.rows:needed] = 0
         self.rows = needed
 
+    def copy(self) -> 'FeatureGallery':
+        """An independent copy of the live rows (the spare capacity is not copied)."""
+        other = FeatureGallery.__new__(FeatureGallery)
+        other.budget, other.ema, other.rows = self.budget, self.ema, self.rows
+        other._count = self._count[:max(self.rows, 1)].copy()
+        other._features = None if self._features is None else self._features[:len(other._count)].copy()
+        return other
+
     def keep(self, mask: np.ndarray) -> None:
         """Keep the galleries where mask (one entry per row) is True, compacting them."""
         kept = np.flatnonzero(mask)

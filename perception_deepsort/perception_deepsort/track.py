@@ -76,6 +76,15 @@ class TrackSet:
         if features is not None:
             self.gallery.append(np.arange(len(self) - n, len(self)), features)
 
+    def copy(self) -> 'TrackSet':
+        """An independent copy (mask windows are shared: they are never modified in place)."""
+        other = TrackSet.__new__(TrackSet)
+        for name in self.ARRAYS:
+            setattr(other, name, getattr(self, name).copy())
+        other.masks, other.mask_origins = list(self.masks), list(self.mask_origins)
+        other.gallery = self.gallery.copy()
+        return other
+
     def keep(self, rows: np.ndarray) -> None:
         """Keep only the tracks where the boolean mask `rows` is True."""
         for name in self.ARRAYS:

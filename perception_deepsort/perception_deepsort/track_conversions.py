@@ -1,22 +1,14 @@
 """Tracker outputs -> perception_msgs/TrackedObjectArray and vision_msgs/Detection2DArray."""
 from __future__ import annotations
 
-from perception_msgs.msg import InstanceMask, TrackedObject, TrackedObjectArray
+from perception_msgs.msg import TrackedObject, TrackedObjectArray
 from vision_msgs.msg import Detection2DArray
 
 from perception_deepsort.deep_sort import confirmed_tracks
-from perception_ros_glue.ros_conversions import box_to_bbox, make_detection
+from perception_ros_glue.ros_conversions import box_to_bbox, make_detection, mask_to_msg
 
 
-def matched_mask(track, masks_msg) -> InstanceMask | None:
-    """The mask message of the detection ``track`` matched this frame; None when there is none."""
-    if masks_msg is None or track.detection_index < 0:
-        return None
-    mask = masks_msg.masks[track.detection_index]
-    return mask if mask.width and mask.height else None
-
-
-def track_to_msg(track, class_names, masks_msg=None) -> TrackedObject:
+def track_to_msg(track, class_names) -> TrackedObject:
     """One ``TrackedObject`` with every field of a ``TrackOutput``."""
     obj = TrackedObject()
     obj.track_id = int(track.track_id)
@@ -29,17 +21,16 @@ def track_to_msg(track, class_names, masks_msg=None) -> TrackedObject:
     obj.hits = int(track.hits)
     obj.time_since_update = float(track.time_since_update)
     obj.predicted = bool(track.predicted)
-    mask = matched_mask(track, masks_msg)
-    obj.has_mask = mask is not None
-    if mask is not None:
-        obj.mask = mask
+    obj.has_mask = track.mask is not None
+    if track.mask is not None:
+        obj.mask = mask_to_msg(*track.mask)
     return obj
 
 
-def tracks_to_msg(tracks, header, class_names, masks_msg=None) -> TrackedObjectArray:
-    """Every live track of one frame; ``header`` is the input detections' header."""
+def tracks_to_msg(tracks, header, class_names) -> TrackedObjectArray:
+    """Every live track of one frame; ``header`` is the input frame's header."""
     return TrackedObjectArray(header=header,
-                              objects=[track_to_msg(t, class_names, masks_msg) for t in tracks])
+                              objects=[track_to_msg(t, class_names) for t in tracks])
 
 
 def confirmed_detections(tracks, header, class_names) -> Detection2DArray:

@@ -34,15 +34,12 @@ class TrackDrawer:
         """Forget all trails (time went backwards)."""
         self._trails.clear()
 
-    def draw(self, image: np.ndarray, tracks, dets) -> np.ndarray:
-        """Annotated copy of `image` with the confirmed `tracks` (masks from their detections)."""
+    def draw(self, image: np.ndarray, tracks, class_names) -> np.ndarray:
+        """Annotated copy of `image` with the confirmed `tracks` (and their masks in this frame)."""
         shown = confirmed_tracks(tracks)
-        masks, origins = [], []
-        for t in shown:
-            has_mask = dets.masks is not None and t.detection_index >= 0
-            masks.append(dets.masks[t.detection_index] if has_mask else None)
-            origins.append(dets.mask_origins[t.detection_index] if has_mask else (0, 0))
+        masks = [None if t.mask is None else t.mask[0] for t in shown]
+        origins = [(0, 0) if t.mask is None else t.mask[1] for t in shown]
         trails = [self._trails.get(t.track_id) if self.trail_length > 0 else None for t in shown]
         return draw_instances(image, [t.box for t in shown],
-                              [f'{dets.class_names[t.class_id]} #{t.track_id}' for t in shown],
+                              [f'{class_names[t.class_id]} #{t.track_id}' for t in shown],
                               [color_for(t.track_id) for t in shown], masks, origins, trails)

@@ -54,13 +54,28 @@ class Tracker:
         if restart_ids:
             self._next_id = 1
 
-    def predict(self, steps: float = 1.0) -> None:
-        """Propagate every track by `steps` nominal frames; call once per frame before update."""
+    def predict(self, steps: float = 1.0, missed: bool = True) -> None:
+        """Propagate every track by `steps` nominal frames; call once per frame before update.
+
+        missed False: a frame without detections, which does not count against the tracks.
+        """
         t = self.tracks
         t.means, t.covs = self.kf.predict(t.means, t.covs, steps)
         # Long extrapolation of a shrinking box must not produce a negative size.
         np.maximum(t.means[:, 2:4], MIN_SIZE, out=t.means[:, 2:4])
-        t.mark_predicted()
+        if missed:
+            t.mark_predicted()
+        else:
+            t.detection_index[:] = -1
+
+    def observe(self, rows: np.ndarray, boxes: np.ndarray, noise_scale: float) -> None:
+        """Kalman-correct tracks `rows` with boxes seen in the image without a detection (box
+        flow), whose noise is noise_scale times a detection's; no hit is recorded."""
+        t = self.tracks
+        scale = np.full(len(rows), noise_scale)
+        innovation = self.kf.innovation(t.means[rows], t.covs[rows], scale)
+        t.means[rows], t.covs[rows] = self.kf.update(t.means[rows], t.covs[rows],
+                                                     self.kf.measure(boxes), innovation)
 
     def apply_camera_motion(self, affine: np.ndarray) -> None:
         """Move the predicted track states into the current frame's pixel coordinates."""

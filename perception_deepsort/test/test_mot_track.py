@@ -48,11 +48,12 @@ def test_frames_are_read_only_when_needed(seq_root, tmp_path):
     no_images = tmp_path / 'no_images'
     shutil.copytree(seq_root / 'static', no_images, ignore=shutil.ignore_patterns('img1'))
     config = tmp_path / 'motion_only.yaml'
-    config.write_text('tracker_node:\n  ros__parameters:\n    camera_motion: false\n    embedder: none\n')
+    config.write_text('tracker_node:\n  ros__parameters:\n    camera_motion: false\n    box_flow: false\n'
+                      '    embedder: none\n')
     proc = _run('--seq-dir', no_images, '--out', tmp_path / 'a.txt', '--config', config)
     assert proc.returncode == 0, proc.stderr
     assert len(io.load_table(str(tmp_path / 'a.txt'))) > 40
-    config.write_text('camera_motion: true\nembedder: none\n')  # camera motion needs the frames
+    config.write_text('camera_motion: false\nembedder: none\n')  # box flow needs the frames
     proc = _run('--seq-dir', no_images, '--out', tmp_path / 'b.txt', '--config', config)
     assert proc.returncode == 2 and '000001.jpg' in proc.stderr and 'Traceback' not in proc.stderr
 

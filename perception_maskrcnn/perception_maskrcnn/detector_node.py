@@ -6,8 +6,10 @@ inference thread; deactivate stops both; cleanup releases the model. ``autostart
 goes to active at start-up. Its status goes to ``/diagnostics`` every second (``diagnostics``).
 
 The subscription callback only hands the message to a worker thread through a bounded queue
-(``queue_size`` 1 = newest frame only), so when inference is slower than the camera stale frames
-are dropped and counted instead of queueing up: latency stays bounded. Detections and masks
+(``queue_size`` 1 = newest frame only), so when inference is slower than the camera it takes the
+newest frame and the older ones are dropped and counted instead of queueing up: latency stays
+bounded, and the tracker follows every frame without waiting for it. ``/diagnostics`` shows the
+camera rate against the detection rate and the detection latency. Detections and masks
 are published as soon as inference ends; the annotated image follows, and is drawn only while
 somebody subscribes. With ``--log-level detector_node:=debug`` every frame logs its stage times
 (``frame_timing``), among them its own inference time.
@@ -15,12 +17,8 @@ somebody subscribes. With ``--log-level detector_node:=debug`` every frame logs 
 from __future__ import annotations
 
 import collections
-import sys
 import threading
 import time
-
-import cv2
-import numpy as np
 
 from rclpy.clock import Clock, ClockType
 from rclpy.logging import LoggingSeverity
@@ -28,8 +26,9 @@ from sensor_msgs.msg import CompressedImage, Image
 from perception_msgs.msg import InstanceMaskArray
 from vision_msgs.msg import Detection2DArray
 
-from perception_maskrcnn.backends import choose_backend, create_detector
-from perception_ros_glue.diagnostics import DIAGNOSTICS_PARAMETERS, Counters, NodeDiagnostics
+from perception_maskrcnn.frame_detector import MODEL_PARAMETERS, FrameDetector
+from perception_ros_glue.diagnostics import (DIAGNOSTICS_PARAMETERS, Counters, EventRate,
+                                             NodeDiagnostics)
 from perception_ros_glue.frame_queue import LatestFrames
 from perception_ros_glue.frame_timing import FrameTiming
 from perception_ros_glue.image_conversion import (ImageConversionError, array_to_image,
@@ -44,86 +43,15 @@ from perception_ros_glue.visualization import color_for, draw_instances
 NODE_NAME = 'detector_node'
 WARN_PERIOD_S = 5.0
 
-PARAMETERS = (
-    ParamSpec('backend', 'auto', "Detector backend: 'maskrcnn', 'maskrcnn_v2', 'yolo', 'hog' "
-              "(offline fallback, no weights) or 'auto' (given or locally found weights, else "
-              "hog)."),
-    ParamSpec('weights', '', 'Weights: local .pth/.pt file, torchvision or ultralytics name; '
-              "empty = the backend's default. Ultralytics .pt files are pickles: trusted files "
-              "only."),
-    ParamSpec('device', 'auto', "Inference device: 'auto', 'cpu', 'cuda' or 'cuda:N'."),
-    ParamSpec('runtime', 'auto', "YOLO inference runtime: 'torch', 'onnx' (ONNX Runtime), "
-              "'openvino', 'tensorrt' (CUDA) or 'auto' (fastest installed for the device: "
-              'tensorrt on CUDA, openvino on the CPU). Non-torch runtimes export the weights on '
-              'first use and cache the export beside them. Other backends ignore it.'),
-    ParamSpec('precision', 'auto', "YOLO precision: 'fp32', 'fp16' (CUDA), 'int8' (runtime "
-              "openvino or tensorrt: post-training quantization, ~2x faster than fp32 on the CPU, "
-              "boxes close to but not identical with fp32) or 'auto' (fp16 on CUDA, else fp32)."),
-    ParamSpec('int8_calibration', '', 'Folder of images (camera frames) that calibrate precision '
-              "int8; empty = the two street photos shipped with ultralytics."),
-    ParamSpec('score_threshold', 0.5, 'Minimum detection score in [0, 1].'),
-    ParamSpec('classes', [], 'Class names to keep (e.g. [car, truck]); empty = all classes.'),
-    ParamSpec('max_detections', 100, 'Keep at most this many detections per image (best first).'),
-    ParamSpec('input_size', 0, 'Model input size: short side for Mask R-CNN, imgsz for YOLO; '
-              "0 = the backend's default."),
-    ParamSpec('allow_random_init', False, 'Mask R-CNN without weights gets random weights '
-              '(plumbing tests only: its detections are meaningless).'),
+PARAMETERS = MODEL_PARAMETERS + (
     ParamSpec('input', 'raw', "Input topic type: 'raw' (sensor_msgs/Image on 'image') or "
               "'compressed' (sensor_msgs/CompressedImage on 'image/compressed')."),
     ParamSpec('qos', 'sensor_data', "Input QoS: 'sensor_data' (best effort) or 'reliable'."),
     ParamSpec('queue_size', 1, 'Frames waiting for inference; when full the oldest is dropped '
               '(1 = always work on the newest frame).'),
-    ParamSpec('inference_threads', 0, 'CPU threads of inference (torch and OpenCV); 0 = the '
-              "libraries' default (every core). Fewer leave cores to DDS, the callbacks and the "
-              'tracker: lower latency around inference, slower inference.'),
     ParamSpec('publish_annotated', False, "Publish 'detections/image' (masks, boxes, labels)."),
     ParamSpec('diagnostics_period_s', 10.0, 'Period of the counters log line [s]; 0 = never.'),
-    ParamSpec('warmup', True, 'Run one inference on a blank frame when configuring, so that the '
-              'first camera frame does not pay the first-call costs (allocation, JIT, export).'),
 ) + DIAGNOSTICS_PARAMETERS
-WARMUP_SHAPE = (480, 640, 3)
-
-
-def _resolved(params: dict) -> tuple[str, object, str]:
-    """(backend, weights, note) of these parameters, ``auto`` resolved without loading anything."""
-    if params['backend'] == 'auto':
-        return choose_backend(params['weights'] or None)
-    return params['backend'], params['weights'] or None, ''
-
-
-def detector_weights(params: dict):
-    """The weights ``build_detector`` would load from these parameters (``auto`` resolved)."""
-    return _resolved(params)[1]
-
-
-def build_detector(params: dict):
-    """The detector the parameters ask for; WeightsError/ValueError on a bad configuration."""
-    # Resolve first so that backend-specific options go only to the backend that takes them.
-    backend, weights, note = _resolved(params)
-    options = {}
-    if backend.startswith('maskrcnn'):
-        options['allow_random_init'] = params['allow_random_init']
-        if params['input_size']:
-            options['min_size'] = params['input_size']
-    elif backend == 'yolo':
-        options.update(runtime=params['runtime'], precision=params['precision'],
-                       int8_calibration=params['int8_calibration'] or None)
-        if params['input_size']:
-            options['imgsz'] = params['input_size']
-    detector = create_detector(backend, weights, params['device'], params['score_threshold'],
-                               [c for c in params['classes'] if c] or None,
-                               params['max_detections'], **options)
-    detector.selection_note = note or detector.selection_note
-    return detector
-
-
-def limit_inference_threads(threads: int) -> None:
-    """Cap the CPU threads of OpenCV and (when a backend loaded it) torch; 0 leaves the defaults."""
-    if threads <= 0:
-        return
-    cv2.setNumThreads(threads)
-    if 'torch' in sys.modules:  # the HOG fallback never imports torch: don't load it for this
-        sys.modules['torch'].set_num_threads(threads)
 
 
 class DetectorNode(ManagedNode):
@@ -134,10 +62,10 @@ class DetectorNode(ManagedNode):
         self.detector = None
         self._worker = None
         self._subscription = self._log_timer = None
-        self.counts = collections.Counter(received=0, processed=0, dropped_stale=0, rejected=0,
-                                          failed=0)
-        self._inference_s = 0.0
-        self.health = Counters(('stale', 'malformed', 'failed'))
+        self.counts = collections.Counter(received=0, dropped_stale=0, rejected=0)
+        # Camera frames in against detections out, and each one's latency (arrival -> published).
+        self._camera_rate, self._detection_rate = EventRate(), EventRate()
+        self.health = Counters(('malformed', 'failed'))
         self.diagnostics = NodeDiagnostics(self, self.health, self._describe,
                                            lambda: self.lifecycle_state == 'active')
 
@@ -145,13 +73,8 @@ class DetectorNode(ManagedNode):
         """Check the parameters, load the model and warm it up, create the publishers."""
         check_choice('input', params['input'], ('raw', 'compressed'))
         self._qos = input_qos(params['qos'])
-        self.detector = build_detector(params)
-        limit_inference_threads(params['inference_threads'])
-        if params['warmup']:
-            self.detector.detect(np.zeros(WARMUP_SHAPE, np.uint8))
-        self.get_logger().info(f'detector: {self.detector.describe()}'
-                               + (f", {params['inference_threads']} inference thread(s)"
-                                  if params['inference_threads'] > 0 else ''))
+        self.detector = FrameDetector(params)
+        self.get_logger().info(f'detector: {self.detector.describe()}')
         # Per-frame stage times are logged only at debug level (--log-level detector_node:=debug).
         self._log_timing = self.get_logger().get_effective_level() <= LoggingSeverity.DEBUG
         self._pub_detections = self.output(Detection2DArray, 'detections', OUTPUT_QOS)
@@ -203,11 +126,15 @@ class DetectorNode(ManagedNode):
         """What the node runs, for /diagnostics."""
         info = {'lifecycle_state': self.lifecycle_state}
         if self.detector is not None:
+            now = time.monotonic()
             info['detector'] = self.detector.describe()
             info['device'] = self.params['device']
             info['runtime'] = self.params['runtime']
-            done = self.counts['processed']
-            info['mean_inference_ms'] = f'{1000.0 * self._inference_s / done:.1f}' if done else '0'
+            info['mean_inference_ms'] = f'{self.detector.mean_inference_ms():.1f}'
+            # The detector takes the newest frame: how many it answers, and how late.
+            info['camera_rate_hz'] = f'{self._camera_rate.rate(now):.2f}'
+            info['detection_rate_hz'] = f'{self._detection_rate.rate(now):.2f}'
+            info['detection_latency_ms'] = f'{1000.0 * self._detection_rate.mean(now):.1f}'
             # Readers matched to the detections writer: 0 means nobody (no tracker) gets them.
             info['detections_subscribers'] = self._pub_detections.get_subscription_count()
         return info
@@ -215,6 +142,7 @@ class DetectorNode(ManagedNode):
     def _on_image(self, data: bytes, info) -> None:
         """Hand the frame to the worker; a frame it replaces is stale and counted as dropped."""
         self.counts['received'] += 1
+        self._camera_rate.add(time.monotonic())
         self.health.input()
         try:
             msg = self._parse(data)
@@ -222,28 +150,27 @@ class DetectorNode(ManagedNode):
             self._reject(exc)
             return
         # DDS reception and callback times travel with the frame, for the timing log.
-        if self._frames.put((msg, info['received_timestamp'] * 1e-9, time.time())):
+        if self._frames.put((msg, info['received_timestamp'] * 1e-9, time.time(),
+                             time.monotonic())):
+            # By design when inference is slower than the camera (the tracker follows every
+            # frame without it): counted and shown, not a fault.
             self.counts['dropped_stale'] += 1
-            self.health.drop('stale')
-            self.get_logger().warning(
-                f'inference slower than the camera: {self.counts["dropped_stale"]} stale frames '
-                'dropped so far', throttle_duration_sec=WARN_PERIOD_S)
 
     def _work(self) -> None:
         """Worker loop: newest frame -> detector -> messages, until the node is destroyed."""
         while (item := self._frames.get()) is not None:
-            msg, reception, callback = item
+            msg, reception, callback, arrival = item
             timing = FrameTiming(stamp_to_ns(msg.header.stamp))
             timing.since_stamp('image_dds', reception)
             timing.since_stamp('image_in', callback)
             timing.since_stamp('picked')
             timing.restart()
             try:
-                self.process(msg, timing, callback)
+                if self.process(msg, timing, callback) is not None:
+                    self._detection_rate.add(time.monotonic(), time.monotonic() - arrival)
             except Exception as exc:  # the thread must survive; at shutdown, publish may fail
                 if not self.context.ok():
                     return
-                self.counts['failed'] += 1
                 self.health.drop('failed')
                 self.get_logger().error(f'frame processing failed: {exc}',
                                         throttle_duration_sec=WARN_PERIOD_S)
@@ -259,16 +186,13 @@ class DetectorNode(ManagedNode):
             self._reject(exc)
             return None
         timing.lap('decode')
-        start = time.perf_counter()
         try:
             detections = self.detector.detect(image)
         except Exception as exc:  # a model failure on one frame must not kill the camera pipeline
-            self.counts['failed'] += 1
             self.health.drop('failed')
             self.get_logger().error(f'detector failed on a frame: {exc}',
                                     throttle_duration_sec=WARN_PERIOD_S)
             return None
-        self._inference_s += time.perf_counter() - start
         timing.lap('inference')
         det_msg, mask_msg = detections_to_msgs(detections, msg.header, image.shape[1],
                                                image.shape[0])
@@ -288,7 +212,6 @@ class DetectorNode(ManagedNode):
             timing.lap('draw')
             self._pub_image.publish(array_to_image(annotated, 'rgb8', msg.header))
             timing.lap('image_publish')
-        self.counts['processed'] += 1
         if callback is not None:
             self.health.output(time.time() - callback)
         if self._log_timing:
@@ -305,10 +228,9 @@ class DetectorNode(ManagedNode):
 
     def _log_counts(self) -> None:
         """Periodic diagnostics line with every counter and the mean inference time."""
-        done = self.counts['processed']
-        mean_ms = 1000.0 * self._inference_s / done if done else 0.0
-        counters = ' '.join(f'{k}={v}' for k, v in self.counts.items())
-        self.get_logger().info(f'{counters} mean_inference_ms={mean_ms:.1f}')
+        counts = {**self.counts, **self.detector.counts}
+        counters = ' '.join(f'{k}={v}' for k, v in counts.items())
+        self.get_logger().info(f'{counters} mean_inference_ms={self.detector.mean_inference_ms():.1f}')
 
 
 def main(args=None) -> int:

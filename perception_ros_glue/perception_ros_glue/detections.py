@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -36,6 +37,19 @@ def paste_mask(window: np.ndarray, origin, image_shape) -> np.ndarray:
     w = max(min(window.shape[1], width - x0), 0)
     full[y0:y0 + h, x0:x0 + w] = window[:h, :w]
     return full
+
+
+class InstanceMasks(NamedTuple):
+    """The masks of one image's detections, as they travel apart from the boxes (a message of
+    their own): a bool window per detection ((0, 0) = no mask), origins and the image size."""
+
+    windows: list
+    origins: np.ndarray  # (N, 2) x0, y0
+    image_size: tuple[int, int] | None = None  # (width, height) of the source image
+
+    def __len__(self) -> int:
+        """Number of entries (one per detection)."""
+        return len(self.windows)
 
 
 @dataclass
@@ -87,6 +101,16 @@ class Detections:
         origins = None if self.mask_origins is None else self.mask_origins[index]
         return Detections(self.boxes[index], self.scores[index], self.class_ids[index],
                           self.class_names, masks, origins, dict(self.timings))
+
+    def with_masks(self, masks: InstanceMasks) -> 'Detections':
+        """These detections with ``masks`` (None when no entry carries one); ValueError when the
+        counts differ."""
+        if len(masks) != len(self):
+            raise ValueError(f'{len(masks)} masks for {len(self)} detections')
+        has_mask = any(w.size for w in masks.windows)
+        return Detections(self.boxes, self.scores, self.class_ids, self.class_names,
+                          list(masks.windows) if has_mask else None,
+                          masks.origins if has_mask else None, dict(self.timings))
 
     def full_masks(self, image_shape) -> np.ndarray:
         """All masks pasted back to full-image bool masks ``(N, H, W)``."""

@@ -15,6 +15,7 @@ lifecycle state. The level follows thresholds that are node parameters:
 """
 from __future__ import annotations
 
+import collections
 import dataclasses
 import threading
 import time
@@ -91,6 +92,36 @@ class Counters:
         with self._lock:
             return Snapshot(time.monotonic(), self.received, self.published, self.latency_s,
                             dict(self.drops), self.last_input)
+
+
+class EventRate:
+    """Events of the last ``window_s`` seconds: their rate, and the means of values they carry
+    (e.g. a detection's latency). Not thread-safe: one thread adds, any reads a snapshot."""
+
+    def __init__(self, window_s: float = 5.0):
+        self.window_s = window_s
+        self._events: collections.deque = collections.deque()
+
+    def add(self, now: float, *values: float) -> None:
+        """One event at ``now`` (monotonic seconds) carrying ``values``."""
+        self._events.append((now, values))
+        self._prune(now)
+
+    def rate(self, now: float) -> float:
+        """Events per second over the window."""
+        self._prune(now)
+        return len(self._events) / self.window_s
+
+    def mean(self, now: float, index: int = 0) -> float:
+        """Mean of the events' ``index``-th value over the window (0 without events)."""
+        self._prune(now)
+        values = [v[index] for _, v in list(self._events) if len(v) > index]
+        return sum(values) / len(values) if values else 0.0
+
+    def _prune(self, now: float) -> None:
+        """Forget events older than the window."""
+        while self._events and self._events[0][0] < now - self.window_s:
+            self._events.popleft()
 
 
 @dataclasses.dataclass(frozen=True)

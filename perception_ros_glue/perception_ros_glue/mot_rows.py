@@ -34,7 +34,9 @@ def format_rows(frames, ids, boxes_xyxy, tail: np.ndarray) -> list[str]:
 def write_rows(path: str, frames, ids, boxes_xyxy, tail) -> None:
     """Write MOT rows (frame, id, xywh from xyxy, tail columns) to ``path``, creating folders."""
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tail = np.asarray(tail, dtype=np.float64).reshape(len(frames), -1)
+    tail = np.asarray(tail, dtype=np.float64)
+    # An empty sequence result (nothing tracked) is an empty file, whatever the tail's shape.
+    tail = tail.reshape(len(frames), -1) if len(frames) else np.zeros((0, 0))
     with open(path, 'w', encoding='utf8') as f:
         f.writelines(format_rows(frames, ids, boxes_xyxy, tail))
 

@@ -8,7 +8,7 @@ from perception_msgs.msg import InstanceMask, InstanceMaskArray
 from vision_msgs.msg import (BoundingBox2D, Detection2D, Detection2DArray, ObjectHypothesis,
                              ObjectHypothesisWithPose, Point2D, Pose2D)
 
-from perception_ros_glue.detections import Detections
+from perception_ros_glue.detections import Detections, InstanceMasks
 
 
 def stamp_to_ns(stamp) -> int:
@@ -88,13 +88,10 @@ def _best_hypothesis(det: Detection2D) -> tuple[str, float]:
     return best.hypothesis.class_id, best.hypothesis.score
 
 
-def msgs_to_detections(det_array: Detection2DArray, masks: InstanceMaskArray | None = None,
-                       class_names=()) -> Detections:
-    """``Detections`` of the messages; class ids index ``class_names`` extended by unseen names.
-
-    Passing the returned ``class_names`` back on the next call keeps ids stable over a stream.
-    Raises ``ValueError`` when the mask array does not match the detections.
-    """
+def detections_from_msg(det_array: Detection2DArray, class_names=()) -> Detections:
+    """``Detections`` (no masks) of a message; class ids index ``class_names`` extended by
+    unseen names. Passing the returned ``class_names`` back on the next call keeps ids stable
+    over a stream."""
     names = list(class_names)
     index = {name: i for i, name in enumerate(names)}
     boxes = np.zeros((len(det_array.detections), 4), dtype=np.float64)
@@ -107,14 +104,23 @@ def msgs_to_detections(det_array: Detection2DArray, masks: InstanceMaskArray | N
             names.append(name)
         class_ids[i] = index[name]
         boxes[i] = bbox_to_box(det.bbox)
-    windows, origins = None, None
-    if masks is not None:
-        if len(masks.masks) != len(det_array.detections):
-            raise ValueError(f'{len(masks.masks)} masks for {len(det_array.detections)} detections')
-        decoded = [msg_to_mask(m) for m in masks.masks]
-        if any(d is not None for d in decoded):
-            empty = (np.zeros((0, 0), dtype=bool), np.zeros(2, dtype=np.int32))
-            decoded = [empty if d is None else d for d in decoded]
-            windows = [w for w, _ in decoded]
-            origins = np.array([o for _, o in decoded], dtype=np.int32).reshape(-1, 2)
-    return Detections(boxes, scores, class_ids, names, windows, origins)
+    return Detections(boxes, scores, class_ids, names)
+
+
+def masks_from_msg(masks: InstanceMaskArray) -> InstanceMasks:
+    """``InstanceMasks`` of a message; ValueError when a mask's data does not fit its size."""
+    empty = (np.zeros((0, 0), dtype=bool), np.zeros(2, dtype=np.int32))
+    decoded = [msg_to_mask(m) or empty for m in masks.masks]
+    size = (masks.image_width, masks.image_height) if masks.image_width else None
+    return InstanceMasks([w for w, _ in decoded],
+                         np.array([o for _, o in decoded], dtype=np.int32).reshape(-1, 2), size)
+
+
+def msgs_to_detections(det_array: Detection2DArray, masks: InstanceMaskArray | None = None,
+                       class_names=()) -> Detections:
+    """``Detections`` of the messages (``detections_from_msg`` with ``masks_from_msg``).
+
+    Raises ``ValueError`` when the mask array does not match the detections.
+    """
+    detections = detections_from_msg(det_array, class_names)
+    return detections if masks is None else detections.with_masks(masks_from_msg(masks))

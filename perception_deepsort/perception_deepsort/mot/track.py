@@ -1,8 +1,15 @@
 """Run the DeepSORT tracker over MOTChallenge sequences and write MOTChallenge results.
 
-Frames are decoded only when the tracker needs them (an appearance embedder or
-camera-motion compensation), one frame ahead in a worker thread so decoding
-overlaps tracking. Timestamps are ``(frame - 1) / frameRate`` from seqinfo.ini.
+The sequence drives the same per-frame engine as tracker_node (frame_tracker.FrameTracker),
+in the order a live graph would see it (``track_offline``). By default every frame has its
+detections at once. ``camera_rate`` replays a detector slower than the camera: frames of
+seqinfo.ini without rows in det.txt are frames the detector skipped, the detections of frame
+t reach the tracker from frame t + ``detection_delay`` on, and every frame is written as the
+node would have published it when that frame arrived.
+
+Frames are decoded only when the tracker needs them (camera motion, box flow, an appearance
+embedder), one frame ahead in a worker thread so decoding overlaps tracking. Timestamps are
+``(frame - 1) / frameRate`` from seqinfo.ini.
 """
 
 import argparse
@@ -17,8 +24,10 @@ import numpy as np
 from tqdm import tqdm
 
 from perception_deepsort.config import TrackerConfig
+from perception_deepsort.deep_sort import build_embedder, confirmed_tracks
+from perception_deepsort.frame_tracker import TRACKS, FrameTracker, track_offline
 from perception_deepsort.mot import io
-from perception_deepsort.deep_sort import DeepSort, build_embedder, confirmed_tracks
+from perception_ros_glue.detections import Detections
 
 
 def _prefetched_frames(seq_dir: str, info: io.SeqInfo, wanted: bool) -> Iterator[Optional[np.ndarray]]:
@@ -36,28 +45,48 @@ def _prefetched_frames(seq_dir: str, info: io.SeqInfo, wanted: bool) -> Iterator
             yield image
 
 
+def frame_stamp(index: int, frame_rate: float) -> int:
+    """Stamp in ns of the 0-based frame ``index`` of a sequence."""
+    return int(round(index / frame_rate * 1e9))
+
+
+def sequence_frames(seq_dir: str, info: io.SeqInfo, images, camera_rate: bool = False,
+                    embeddings=None) -> Iterator[tuple]:
+    """``track_offline`` frames of a sequence; with ``camera_rate`` a frame without det.txt rows
+    was skipped by the detector. ``embeddings``: per-frame appearance features, or None."""
+    for index, (dets, image) in enumerate(zip(io.read_detections(seq_dir, info.length), images)):
+        skipped = camera_rate and len(dets.boxes) == 0
+        # MOTChallenge classes are numbers: their names are the numbers' text.
+        names = [str(c) for c in range(int(dets.class_ids.max(initial=0)) + 1)]
+        detections = None if skipped else Detections(dets.boxes, dets.scores, dets.class_ids, names)
+        yield (frame_stamp(index, info.frame_rate), info.name, image, detections, None,
+               None if embeddings is None or skipped else embeddings[index])
+
+
 def track_sequence(seq_dir: str, out_path: str, config: TrackerConfig, embedder=None,
-                   progress: bool = True) -> int:
+                   progress: bool = True, camera_rate: bool = False, detection_delay: int = 0) -> int:
     """Track one sequence folder into ``out_path``; return the number of frames processed.
 
-    Written rows are confirmed tracks matched to a detection in that frame (the reference
-    DeepSORT's output rule), with the tracker's box and score.
+    Written rows are the confirmed tracks of each frame's published tracks (the reference
+    DeepSORT's output rule; on frames without detections, the tracks followed to them), with
+    the tracker's box and score.
     """
     info = io.read_seqinfo(seq_dir)
-    detections = io.read_detections(seq_dir, info.length)
-    tracker = DeepSort(config, embedder=embedder)
-    frames, ids, boxes, scores = [], [], [], []
-    images = _prefetched_frames(seq_dir, info, tracker.needs_image)
-    for index, (dets, image) in enumerate(tqdm(zip(detections, images), total=info.length, desc=info.name,
-                                               unit='frame', disable=not progress, leave=False)):
-        outputs = tracker.update(dets.boxes, dets.scores, dets.class_ids,
-                                 timestamp=index / info.frame_rate, image=image)
-        for track in confirmed_tracks(outputs):
-            frames.append(index + 1)
-            ids.append(track.track_id)
-            boxes.append(track.box)
-            scores.append(track.score)
-    io.write_results(out_path, frames, ids, np.array(boxes, dtype=np.float64).reshape(-1, 4), scores)
+    tracker = FrameTracker(config, embedder)
+    tracker.expect_masks = False
+    images = _prefetched_frames(seq_dir, info, tracker.needs_pixels)
+    frames = sequence_frames(seq_dir, info, images, camera_rate)
+    rows = ([], [], [], [])
+    for index, outputs in tqdm(track_offline(tracker, frames, detection_delay), total=info.length,
+                               desc=info.name, unit='frame', disable=not progress, leave=False):
+        for output in outputs:
+            if output.kind != TRACKS:
+                continue
+            for track in confirmed_tracks(output.tracks):
+                for column, value in zip(rows, (index + 1, track.track_id, track.box, track.score)):
+                    column.append(value)
+    frame_numbers, ids, boxes, scores = rows
+    io.write_results(out_path, frame_numbers, ids, np.array(boxes, dtype=np.float64).reshape(-1, 4), scores)
     return info.length
 
 
@@ -101,8 +130,16 @@ def main(argv=None) -> int:
     parser.add_argument('--embedder', help='override the config embedder: auto | mobilenetv2 | cnn | histogram | none')
     parser.add_argument('--embedder-weights', metavar='CKPT',
                         help="override the config's embedder_weights (a perception-train-reid checkpoint for 'cnn')")
+    parser.add_argument('--camera-rate', action='store_true',
+                        help='a detector slower than the camera: frames without det.txt rows were skipped by the '
+                             'detector; every frame is written as the live tracker_node publishes it')
+    parser.add_argument('--detection-delay', type=int, default=0, metavar='FRAMES',
+                        help='with --camera-rate: the detections of frame t reach the tracker from frame t + FRAMES '
+                             'on (the detector\'s latency in camera frames; default 0)')
     parser.add_argument('--no-progress', action='store_true', help='no progress bars')
     args = parser.parse_args(argv)
+    if args.detection_delay < 0 or (args.detection_delay and not args.camera_rate):
+        parser.error('--detection-delay takes a number of frames >= 0, with --camera-rate')
     try:
         config = load_config(args.config, args.embedder, args.embedder_weights)
         jobs = resolve_jobs(args.seq_dir, args.out, args.out_dir)
@@ -113,7 +150,8 @@ def main(argv=None) -> int:
     start, frames = time.perf_counter(), 0
     try:
         for seq_dir, out_path in tqdm(jobs.items(), desc='sequences', disable=args.no_progress or len(jobs) == 1):
-            frames += track_sequence(seq_dir, out_path, config, embedder, progress=not args.no_progress)
+            frames += track_sequence(seq_dir, out_path, config, embedder, progress=not args.no_progress,
+                                     camera_rate=args.camera_rate, detection_delay=args.detection_delay)
             print(out_path)
     except io.MotFormatError as exc:
         print(f'perception-track-mot: error: {exc}', file=sys.stderr)

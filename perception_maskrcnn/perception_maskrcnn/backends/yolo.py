@@ -85,13 +85,14 @@ class YoloDetector(Detector):
 
     def __init__(self, weights=None, device='auto', score_threshold=0.5, classes=None,
                  max_detections=100, iou=0.7, imgsz=640, precision='auto', warmup=True,
-                 runtime='torch', int8_calibration=None):
+                 runtime='torch', int8_calibration=None, threads=0):
         """Load the model (``weights`` path or release name, default ``yolov5su.pt``).
 
         ``runtime``: torch | onnx | openvino | tensorrt | auto (see ``yolo_runtime``); the
         non-torch ones run an export cached beside the weights. ``precision``: auto (fp16 on
         CUDA, else fp32) | fp32 | fp16 | int8 (openvino, tensorrt; calibrated on the images in
-        the folder ``int8_calibration``, default ultralytics' sample photos).
+        the folder ``int8_calibration``, default ultralytics' sample photos). ``threads``: CPU
+        threads of OpenVINO inference (0 = its default, every core).
         """
         self.weights = str(weights or DEFAULT_WEIGHTS)
         model, path, self.weights_sha256 = _load_model(self.weights)
@@ -130,7 +131,7 @@ class YoloDetector(Detector):
         for _ in range(2 if warmup and self._device.type == 'cuda' else int(self.runtime != 'torch')):
             self.detect(np.zeros((imgsz, imgsz, 3), np.uint8))
         if self.runtime == 'openvino':
-            openvino_at_export_precision(self.model, exported, self.precision)
+            openvino_at_export_precision(self.model, exported, self.precision, threads)
 
     def detect(self, image_rgb: np.ndarray) -> Detections:
         """Detect objects in one HxWx3 uint8 RGB image."""

@@ -190,8 +190,10 @@ def exported_model(weights: Path, digest: str, imgsz: int, precision: str, runti
     return target
 
 
-def openvino_at_export_precision(yolo_model, exported: Path, precision: str) -> bool:
-    """Make ultralytics' OpenVINO model infer at ``precision`` on the CPU; True when it does.
+def openvino_at_export_precision(yolo_model, exported: Path, precision: str,
+                                 threads: int = 0) -> bool:
+    """Make ultralytics' OpenVINO model infer at ``precision`` on the CPU (with ``threads``
+    inference threads when > 0); True when it does.
 
     ultralytics compiles with a latency hint only, so on a CPU with bf16 instructions
     (avx512_bf16) OpenVINO infers in bf16: measured here 464 ms against 300 ms in fp32 per
@@ -205,9 +207,12 @@ def openvino_at_export_precision(yolo_model, exported: Path, precision: str) -> 
     import openvino as ov
     # int8: the quantized layers run in int8 whatever the hint; the others in fp32.
     wanted = ov.Type.f16 if precision == 'fp16' else ov.Type.f32
-    if compiled.get_property('INFERENCE_PRECISION_HINT') != wanted:
+    config = {'PERFORMANCE_HINT': 'LATENCY', 'INFERENCE_PRECISION_HINT': wanted}
+    if threads > 0:  # the tracker keeps the other cores of a small machine
+        config['INFERENCE_NUM_THREADS'] = threads
+    if (compiled.get_property('INFERENCE_PRECISION_HINT') != wanted
+            or (threads > 0 and compiled.get_property('INFERENCE_NUM_THREADS') != threads)):
         core = ov.Core()
         model = core.read_model(str(next(exported.glob('*.xml'))))
-        backend.ov_compiled_model = core.compile_model(
-            model, 'CPU', {'PERFORMANCE_HINT': 'LATENCY', 'INFERENCE_PRECISION_HINT': wanted})
+        backend.ov_compiled_model = core.compile_model(model, 'CPU', config)
     return True
