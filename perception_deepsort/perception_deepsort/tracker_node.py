@@ -201,7 +201,7 @@ class TrackerNode(ManagedNode):
         timing.lap('decode')
         self._camera_rate.add(time.monotonic())
         self._inputs_known()
-        self._run(lambda: self.engine.image(stamp, msg.header.frame_id, image,
+        self._call(lambda: self.engine.image(stamp, msg.header.frame_id, image,
                                             time.monotonic()), reception, timing)
 
     def _on_detections(self, msg: Detection2DArray) -> None:
@@ -210,7 +210,7 @@ class TrackerNode(ManagedNode):
         dets = detections_from_msg(msg, self._class_names)
         self._class_names = dets.class_names
         self._inputs_known()
-        self._run(lambda: self.engine.detections(stamp_to_ns(msg.header.stamp),
+        self._call(lambda: self.engine.detections(stamp_to_ns(msg.header.stamp),
                                                  msg.header.frame_id, dets, time.monotonic()),
                   reception)
 
@@ -223,17 +223,17 @@ class TrackerNode(ManagedNode):
             self.get_logger().warning(f'ignoring malformed masks: {exc}',
                                       throttle_duration_sec=WARN_PERIOD_S)
             return
-        self._run(lambda: self.engine.masks(stamp_to_ns(msg.header.stamp), masks,
+        self._call(lambda: self.engine.masks(stamp_to_ns(msg.header.stamp), masks,
                                             time.monotonic()), time.time())
 
     def _poll(self) -> None:
         """Detections that waited long enough for their masks or image."""
         self._inputs_known()
-        self._run(lambda: self.engine.poll(time.monotonic()), time.time())
+        self._call(lambda: self.engine.poll(time.monotonic()), time.time())
 
     # ---------------------------------------------------------------- engine -> msgs
 
-    def _run(self, call, reception: float, timing: FrameTiming | None = None) -> None:
+    def _call(self, call, reception: float, timing: FrameTiming | None = None) -> None:
         """Run one engine call and publish what it gives; a failure costs that input only."""
         before = self.engine.all_counts()
         try:
@@ -269,9 +269,11 @@ class TrackerNode(ManagedNode):
         self._drawer.update(output.tracks)
         if output.image is not None and self._annotated_wanted():
             annotated = self._drawer.draw(output.image, output.tracks, self._class_names)
-            self._pub_image.publish(array_to_image(annotated, 'rgb8', header))
             if timing is not None:
                 timing.lap('draw')
+            self._pub_image.publish(array_to_image(annotated, 'rgb8', header))
+            if timing is not None:
+                timing.lap('image_publish')
         if self._log_timing and timing is not None:
             self.get_logger().debug(timing.line())
 

@@ -19,7 +19,7 @@ from std_msgs.msg import Header
 from vision_msgs.msg import (BoundingBox2D, Detection2D, Detection2DArray, ObjectHypothesis,
                              ObjectHypothesisWithPose)
 
-from perception_ros_glue.ros_testing import NodeProcess, spin_until, wait_for_peers
+from perception_ros_glue.ros_testing import NodeProcess, resend_until, wait_for_peers
 
 DISCOVERY_S = 90.0  # node start-up on a busy 2-core machine
 REPLY_S = 15.0
@@ -75,27 +75,35 @@ def test_tracker_node_tracks_a_foreign_detector_without_perception_maskrcnn(env)
     node = rclpy.create_node('foreign_detector', context=context)
     executor = rclpy.executors.SingleThreadedExecutor(context=context)
     executor.add_node(node)
-    tracks = {}
+    tracks, fused = {}, {}
     try:
         pub_det = node.create_publisher(Detection2DArray, 'detections', RELIABLE)
         pub_image = node.create_publisher(Image, 'image', RELIABLE)
-        sub = node.create_subscription(TrackedObjectArray, 'tracks',
-                                       lambda m: tracks.__setitem__(m.header.stamp.sec, m), 10)
-        assert wait_for_peers(executor, [pub_det, pub_image, sub], DISCOVERY_S), proc.output()
+        subs = [node.create_subscription(TrackedObjectArray, topic,
+                                         lambda m, t=table: t.__setitem__(m.header.stamp.sec, m),
+                                         10) for topic, table in (('tracks', tracks),
+                                                                  ('tracks/fused', fused))]
+        assert wait_for_peers(executor, [pub_det, pub_image, *subs], DISCOVERY_S), proc.output()
         for i in range(6):
             header = Header(frame_id='foreign_camera')
             header.stamp.sec = 100 + i
             x0 = 20 + 5 * i
-            pub_image.publish(foreign_image(header, x0))
-            pub_det.publish(Detection2DArray(header=header, detections=[
-                foreign_detection(header, x0 + 15, 60, 30, 40, 'person')]))
-            assert spin_until(executor, lambda: 100 + i in tracks, REPLY_S), proc.output()
-        last = tracks[105]
+            # The image first (its tracks go out at once), then its detections (fused): each
+            # re-sent until its outputs come, a copy that does arrive being skipped.
+            image = foreign_image(header, x0)
+            assert resend_until(executor, lambda: pub_image.publish(image),
+                                lambda: 100 + i in tracks, REPLY_S), proc.output()
+            detections = Detection2DArray(header=header, detections=[
+                foreign_detection(header, x0 + 15, 60, 30, 40, 'person')])
+            assert resend_until(executor, lambda: pub_det.publish(detections),
+                                lambda: 100 + i in fused, REPLY_S), proc.output()
+        last = fused[105]
         assert last.header.frame_id == 'foreign_camera'
         [person] = last.objects
         assert (person.class_id, person.state) == ('person', TrackedObject.STATE_CONFIRMED)
         assert person.hits == 6 and abs(person.bbox.center.position.x - 60) < 3
-        assert {o.track_id for m in tracks.values() for o in m.objects} == {person.track_id}
+        assert {o.track_id for m in fused.values() for o in m.objects} == {person.track_id}
+        assert tracks[105].objects[0].predicted and tracks[105].header.frame_id == 'foreign_camera'
         assert 'Traceback' not in proc.output()
     finally:
         executor.shutdown()

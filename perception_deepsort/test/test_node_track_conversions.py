@@ -1,13 +1,15 @@
-"""Tracker outputs -> TrackedObjectArray / Detection2DArray, from a real DeepSort run."""
+"""Tracker outputs -> TrackedObjectArray / Detection2DArray, from a real FrameTracker run."""
 import numpy as np
 from perception_msgs.msg import TrackedObject
 from std_msgs.msg import Header
 
 from perception_deepsort.config import TrackerConfig
 from perception_deepsort.deep_sort import DeepSort, TrackState
+from perception_deepsort.frame_tracker import TRACKS, FrameTracker
 from perception_deepsort.track_conversions import confirmed_detections, tracks_to_msg
 from perception_ros_glue.detections import Detections, crop_mask
-from perception_ros_glue.ros_conversions import bbox_to_box, detections_to_msgs
+from perception_ros_glue.ros_conversions import (bbox_to_box, detections_to_msgs,
+                                                 masks_from_msg)
 from perception_ros_glue.ros_testing import stamp
 
 NAMES = ['person', 'car']
@@ -23,14 +25,23 @@ def frame(i: int) -> Detections:
                       [window, np.zeros((0, 0), bool)], [origin, (0, 0)])
 
 
+def tracked(tracker, i, dets=None):
+    """Frame i (stamp 100 s + i / 10) through the engine, with ``dets``; its TRACKS output."""
+    ns = 100_000_000_000 + i * 100_000_000
+    if dets is not None:
+        _, masks_msg = detections_to_msgs(dets, Header(), 160, 100)
+        tracker.detections(ns, 'cam', dets, 0.0, masks=masks_from_msg(masks_msg))
+    [output] = [o for o in tracker.image(ns, 'cam', None, 0.0) if o.kind == TRACKS]
+    return output.tracks, masks_msg if dets is not None else None
+
+
 def test_every_field_and_the_matched_mask_are_converted():
-    tracker = DeepSort(TrackerConfig(n_init=2, embedder='none', camera_motion=False))
+    tracker = FrameTracker(TrackerConfig(n_init=2, embedder='none', camera_motion=False,
+                                         box_flow=False))
     for i in range(4):
-        dets = frame(i)
         header = Header(stamp=stamp(100 + i), frame_id='cam')
-        _, masks_msg = detections_to_msgs(dets, header, 160, 100)
-        tracks = tracker.update(dets.boxes, dets.scores, dets.class_ids, 100.0 + i / 10)
-    msg = tracks_to_msg(tracks, header, NAMES, masks_msg)
+        tracks, masks_msg = tracked(tracker, i, frame(i))
+    msg = tracks_to_msg(tracks, header, NAMES)
     assert msg.header == header and len(msg.objects) == 2
     car = next(o for o in msg.objects if o.class_id == 'car')
     car_track = next(t for t in tracks if t.class_id == 1)
@@ -41,11 +52,13 @@ def test_every_field_and_the_matched_mask_are_converted():
     person = next(o for o in msg.objects if o.class_id == 'person')
     assert not person.has_mask and person.mask.width == 0
     assert not any(o.predicted for o in msg.objects)
-    # A frame without detections: the coasted predictions are marked, without masks.
-    coasted = tracks_to_msg(tracker.coast(100.5), header, NAMES)
-    assert len(coasted.objects) == 2 and all(
-        o.predicted and o.state == TrackedObject.STATE_LOST and not o.has_mask
-        and o.time_since_update > 0 for o in coasted.objects)
+    # A frame without detections: the predictions are marked, the car's mask moved along.
+    predicted = tracks_to_msg(tracked(tracker, 5)[0], header, NAMES)
+    assert len(predicted.objects) == 2 and all(
+        o.predicted and o.state == TrackedObject.STATE_CONFIRMED and o.time_since_update > 0
+        for o in predicted.objects)
+    car = next(o for o in predicted.objects if o.class_id == 'car')
+    assert car.has_mask and car.mask.x_offset == int(np.floor(bbox_to_box(car.bbox)[0]))
 
     det_array = confirmed_detections(tracks, header, NAMES)
     assert sorted(d.id for d in det_array.detections) == sorted(str(t.track_id) for t in tracks)

@@ -1,7 +1,10 @@
-"""tracker_node as a real process over DDS: persistent ids, input stamps, bad input skipped.
+"""tracker_node as a real process over DDS: every image gets tracks, late detections are fused,
+persistent ids, input stamps, bad input skipped.
 
-Every test starts its own node (a few seconds) in its own namespace, so each runs alone and in
-any order and one failure does not cascade.
+Each step waits for what it causes and is re-sent until seen (a message published before the
+DDS match, or lost, must not fail a test): an image for its ``tracks``, detections for their
+``tracks/fused``. Every test starts its own node (a few seconds) in its own namespace, so each
+runs alone and in any order and one failure does not cascade.
 """
 import math
 import re
@@ -20,10 +23,10 @@ from perception_ros_glue.image_conversion import array_to_image
 from perception_ros_glue.node_params import OUTPUT_QOS
 from perception_ros_glue.ros_conversions import detections_to_msgs
 from perception_ros_glue.ros_testing import (NodeProcess, close_test_node, make_test_node,
-                                             spin_until, stamp, wait_for_peers)
+                                             resend_until, spin_until, stamp, wait_for_peers)
 
 DISCOVERY_S = 90.0  # node start-up imports torch: slow on a busy 2-core machine
-REPLY_S = 20.0      # a frame's tracks must come within this (re-sent meanwhile)
+REPLY_S = 20.0      # a message's outputs must come within this (re-sent meanwhile)
 RESEND_S = 3.0      # well above the node's reply time (sync_timeout_s 0.3 + ms of tracking)
 COUNTERS_S = 5.0    # the counters line comes every 0.5 s
 W, H = 160, 100
@@ -46,7 +49,7 @@ def scene(i: int, extra=()) -> tuple[Detections, np.ndarray]:
 
 
 class Peer:
-    """Test-side node: publishes detections/masks/images, collects every output by stamp."""
+    """Test-side node: publishes images, detections and masks; collects every output by stamp."""
 
     def __init__(self, namespace: str):
         self.context, self.node, self.executor = make_test_node('tracker_test_peer')
@@ -55,9 +58,11 @@ class Peer:
         self.pub_masks = self.node.create_publisher(InstanceMaskArray, topic('detections/masks'),
                                                     OUTPUT_QOS)
         self.pub_image = self.node.create_publisher(Image, topic('image'), OUTPUT_QOS)
-        self.tracks, self.track_dets, self.images = {}, {}, {}  # stamp sec -> [messages]
+        # stamp sec -> [messages]
+        self.tracks, self.fused, self.track_dets, self.images = {}, {}, {}, {}
         self.sent = {}  # stamp sec -> how many times its detections were published
         outputs = ((TrackedObjectArray, 'tracks', self.tracks),
+                   (TrackedObjectArray, 'tracks/fused', self.fused),
                    (Detection2DArray, 'tracks/detections', self.track_dets),
                    (Image, 'tracks/image', self.images))
         subs = [self.node.create_subscription(msg_type, topic(name), self._store(table), 50)
@@ -68,28 +73,37 @@ class Peer:
     def _store(table):
         return lambda msg: table.setdefault(msg.header.stamp.sec, []).append(msg)
 
-    def send(self, sec: int, dets: Detections, image=None, masks=True, masks_stamp=None):
-        """Publish one frame (masks and image first: the matcher takes any order)."""
+    def image(self, sec: int, image) -> TrackedObjectArray:
+        """Publish camera image ``sec`` (array or Image) until its tracks come; returns them."""
+        header = Header(stamp=stamp(sec), frame_id=f'cam{sec}')
+        msg = image if isinstance(image, Image) else array_to_image(image, 'rgb8', header)
+        assert resend_until(self.executor, lambda: self.pub_image.publish(msg),
+                            lambda: sec in self.tracks, REPLY_S, RESEND_S), f'no tracks for {sec}'
+        return self.tracks[sec][0]
+
+    def send(self, sec: int, dets: Detections, masks=True, masks_stamp=None):
+        """Publish the detections of frame ``sec`` (masks first: the node pairs any order)."""
         header = Header(stamp=stamp(sec), frame_id=f'cam{sec}')
         det_msg, mask_msg = detections_to_msgs(dets, header, W, H)
         if masks:
             if masks_stamp is not None:
                 mask_msg.header = Header(stamp=stamp(masks_stamp), frame_id=header.frame_id)
             self.pub_masks.publish(mask_msg)
-        if image is not None:
-            self.pub_image.publish(image if isinstance(image, Image)
-                                   else array_to_image(image, 'rgb8', header))
         self.pub_det.publish(det_msg)
         self.sent[sec] = self.sent.get(sec, 0) + 1
 
-    def track(self, sec: int, dets: Detections, image=None, **kwargs) -> TrackedObjectArray:
-        """Send a frame and return its tracks; re-sent while they do not come (a lost message
-        must not fail the test; a second copy that does arrive is skipped as a repeated stamp)."""
-        for _ in range(int(REPLY_S / RESEND_S)):
-            self.send(sec, dets, image, **kwargs)
-            if spin_until(self.executor, lambda: sec in self.tracks, RESEND_S):
-                return self.tracks[sec][0]
-        raise AssertionError(f'no tracks for stamp {sec} in {REPLY_S} s')
+    def fuse(self, sec: int, dets: Detections, **kwargs) -> TrackedObjectArray:
+        """Publish the detections of frame ``sec`` until its fused tracks come (a second copy
+        that does arrive is skipped as a repeated stamp); returns them."""
+        assert resend_until(self.executor, lambda: self.send(sec, dets, **kwargs),
+                            lambda: sec in self.fused, REPLY_S, RESEND_S), f'no fusion of {sec}'
+        return self.fused[sec][0]
+
+    def track(self, sec: int, dets: Detections, image) -> TrackedObjectArray:
+        """Image ``sec`` then its detections (as from a detector one frame late): the fused
+        tracks of ``sec``."""
+        self.image(sec, image)
+        return self.fuse(sec, dets)
 
     def wait(self, predicate, timeout=REPLY_S) -> bool:
         return spin_until(self.executor, predicate, timeout)
@@ -136,36 +150,46 @@ def car_of(msg: TrackedObjectArray) -> TrackedObject:
 
 
 def run_frames(peer: Peer, first: int, count: int, start_sec: int = 10) -> int:
-    """Track scene frames first.. first+count-1 at stamps start_sec+i; returns the car's id."""
+    """Scene frames first.. first+count-1 at stamps start_sec+i, each image then its
+    detections; returns the car's id."""
     for i in range(first, first + count):
         dets, image = scene(i)
         msg = peer.track(start_sec + i, dets, image)
     return car_of(msg).track_id
 
 
-def test_ids_persist_and_outputs_keep_the_input_stamp(tracker):
+def test_every_image_gets_tracks_and_late_detections_keep_the_ids(tracker):
     proc, peer = tracker
     for i in range(8):
         dets, image = scene(i)
-        assert peer.track(10 + i, dets, image).header.frame_id == f'cam{10 + i}'
-    ids = {car_of(peer.tracks[sec][0]).track_id for sec in range(11, 18)}
+        assert peer.image(10 + i, image).header.frame_id == f'cam{10 + i}'
+        assert peer.fuse(10 + i, dets).header.frame_id == f'cam{10 + i}'
+    ids = {car_of(peer.fused[sec][0]).track_id for sec in range(11, 18)}
     assert len(ids) == 1, f'the car keeps one id: {ids}'
-    car = car_of(peer.tracks[17][0])
+    car = car_of(peer.fused[17][0])
     assert car.has_mask and car.mask.width > 0 and car.velocity_x > 0 and car.hits == 8
-    assert peer.wait(lambda: 17 in peer.track_dets and 17 in peer.images)
-    assert str(car.track_id) in [d.id for d in peer.track_dets[17][0].detections]
-    annotated = peer.images[17][0]
-    assert annotated.header.frame_id == 'cam17' and (annotated.width, annotated.height) == (W, H)
+    assert not car.predicted and car.time_since_update == 0.0
+    # The next image, before its detections: the car followed to it, marked predicted.
+    following = car_of(peer.image(18, scene(8)[1]))
+    assert following.track_id == car.track_id and following.predicted and following.has_mask
+    assert following.bbox.center.position.x > car.bbox.center.position.x
+    assert peer.wait(lambda: 18 in peer.track_dets and 18 in peer.images)
+    assert str(car.track_id) in [d.id for d in peer.track_dets[18][0].detections]
+    annotated = peer.images[18][0]
+    assert annotated.header.frame_id == 'cam18' and (annotated.width, annotated.height) == (W, H)
+    seen = wait_counters(peer, proc, lambda c: c.get('frames') == 9)
+    assert seen['fused_late'] == 8 and seen['frames_predicted'] == 9, seen
 
 
 def test_detections_whose_image_never_comes_are_tracked_on_motion(tracker):
     proc, peer = tracker
     car_id = run_frames(peer, 0, 3)
     dets, _ = scene(3)
-    assert car_of(peer.track(13, dets, image=None)).track_id == car_id
-    # Each copy of stamp 13 that arrived waited for its image in vain (copies are re-sends).
-    seen = wait_counters(peer, proc, lambda c: c.get('missing_image', 0) >= 1)
-    assert seen['missing_image'] <= peer.sent[13] and seen['frames_without_image'] == 1, seen
+    # Newer than every image: they wait sync_timeout_s for it, then are a frame of their own.
+    assert car_of(peer.fuse(13, dets)).track_id == car_id
+    assert 13 in peer.tracks, 'a frame of its own: its tracks go out too'
+    seen = wait_counters(peer, proc, lambda c: c.get('frames_without_image', 0) >= 1)
+    assert seen['frames_without_image'] == 1, seen
 
 
 def test_bad_boxes_empty_arrays_and_mismatched_masks_are_skipped(tracker):
@@ -179,31 +203,34 @@ def test_bad_boxes_empty_arrays_and_mismatched_masks_are_skipped(tracker):
     empty = Detections.empty(NAMES, with_masks=True)
     assert peer.track(14, empty, scene(4)[1]).header.frame_id == 'cam14'
     dets, image = scene(5)
-    assert car_of(peer.track(15, dets, image, masks_stamp=5)).track_id == car_id  # never paired
+    peer.image(15, image)
+    assert car_of(peer.fuse(15, dets, masks_stamp=5)).track_id == car_id  # never paired
     dets, image = scene(6)
     header = Header(stamp=stamp(16), frame_id='cam16')
     _, two_masks = detections_to_msgs(dets, header, W, H)
-    peer.pub_masks.publish(two_masks)  # 2 masks for 1 detection (sent first: paired on arrival)
-    assert car_of(peer.track(16, dets.select([0]), image, masks=False)).track_id == car_id
-    expected = {'rejected_nonfinite': 1, 'rejected_size': 1, 'rejected_outside': 2,
-                'masks_mismatched': 1}
+    peer.image(16, image)
+    peer.pub_masks.publish(two_masks)  # 2 masks for 1 detection
+    assert car_of(peer.fuse(16, dets.select([0]), masks=False)).track_id == car_id
+    expected = {'rejected_nonfinite': 1, 'rejected_size': 1, 'rejected_outside': 2}
     seen = wait_counters(peer, proc, lambda c: all(c.get(k) == v for k, v in expected.items())
-                         and c.get('unused_masks', 0) >= 1)
+                         and c.get('missing_masks', 0) >= 1 and c.get('masks_mismatched', 0) >= 1)
     log = proc.output()
-    assert 'skipped 4 of 6 detections' in log and 'ignoring masks: 2 masks for 1 detections' in log
-    assert seen['frames'] == 7 and proc.proc.poll() is None
+    assert 'skipped 4 detections' in log and 'ignoring masks: 2 masks for 1 detections' in log
+    assert seen['frames_detected'] == 7 and proc.proc.poll() is None
 
 
-def test_repeated_stamp_is_skipped_and_counted(tracker):
+def test_repeated_stamps_are_skipped_and_counted(tracker):
     proc, peer = tracker
     car_id = run_frames(peer, 0, 3)  # stamps 10..12
-    # Stamp 12 again with the car far away: tracked, it would move the car or start a track.
+    # Stamp 12 again with the car far away: fused, it would move the car or start a track.
     moved, image = scene(20)
-    peer.send(12, moved, image)
-    seen = wait_counters(peer, proc, lambda c: c.get('duplicate_stamps', 0) >= 1)
-    assert seen['duplicate_stamps'] == 1 and seen['frames'] == 3, seen
-    assert 'skipping detections with a repeated stamp (1 so far)' in proc.output()
-    assert len(peer.tracks[12]) == 1, 'no second tracks message for the repeated stamp'
+    peer.send(12, moved)
+    peer.pub_image.publish(array_to_image(image, 'rgb8', Header(stamp=stamp(12))))
+    seen = wait_counters(peer, proc, lambda c: c.get('duplicate_detections', 0) >= 1
+                         and c.get('duplicate_images', 0) >= 1)
+    assert seen['frames'] == 3 and seen['frames_detected'] == 3, seen
+    assert 'skipping a message with a repeated stamp' in proc.output()
+    assert len(peer.tracks[12]) == 1 and len(peer.fused[12]) == 1, 'nothing more for stamp 12'
     dets, image = scene(3)
     car = car_of(peer.track(13, dets, image))
     # Updated by frames 10..13 only: the repeated frame left the tracker as it was.
@@ -211,7 +238,7 @@ def test_repeated_stamp_is_skipped_and_counted(tracker):
     assert 'resetting the tracker' not in proc.output()
 
 
-def test_malformed_image_is_rejected_and_tracking_goes_on(tracker):
+def test_malformed_image_is_tracked_on_its_stamp_and_tracking_goes_on(tracker):
     proc, peer = tracker
     car_id = run_frames(peer, 0, 3)
     assert peer.wait(lambda: 12 in peer.images), 'annotated images come while subscribed'
@@ -219,9 +246,10 @@ def test_malformed_image_is_rejected_and_tracking_goes_on(tracker):
     header = Header(stamp=stamp(13), frame_id='cam13')
     truncated = Image(header=header, height=H, width=W, encoding='rgb8', step=W * 3,
                       data=bytes(W * 3 * (H - 1)))  # one row short
-    assert car_of(peer.track(13, dets, truncated)).track_id == car_id
+    assert car_of(peer.image(13, truncated)).track_id == car_id
+    assert car_of(peer.fuse(13, dets)).track_id == car_id
     seen = wait_counters(peer, proc, lambda c: c.get('images_rejected', 0) >= 1)
-    assert 1 <= seen['images_rejected'] <= peer.sent[13], seen
+    assert seen['images_rejected'] >= 1, seen
     assert 'malformed image' in proc.output()
     dets, image = scene(4)
     assert car_of(peer.track(14, dets, image)).track_id == car_id
@@ -233,12 +261,12 @@ def test_malformed_image_is_rejected_and_tracking_goes_on(tracker):
 def test_stamp_going_backwards_resets_the_tracker(tracker):
     proc, peer = tracker
     run_frames(peer, 0, 3)
-    old_ids = {o.track_id for msgs in peer.tracks.values() for o in msgs[0].objects}
+    old_ids = {o.track_id for msgs in peer.fused.values() for o in msgs[0].objects}
     run_frames(peer, 0, 3, start_sec=1)  # stamps 1..3: the bag looped
     assert 'resetting the tracker' in proc.output()
-    new_ids = {o.track_id for sec in (1, 2, 3) for o in peer.tracks[sec][0].objects}
+    new_ids = {o.track_id for sec in (1, 2, 3) for o in peer.fused[sec][0].objects}
     assert min(new_ids) > max(old_ids), 'new tracks after the reset, ids never reused'
-    assert car_of(peer.tracks[3][0]).track_id == car_of(peer.tracks[2][0]).track_id
+    assert car_of(peer.fused[3][0]).track_id == car_of(peer.fused[2][0]).track_id
 
 
 def test_ctrl_c_stops_cleanly(tracker):

@@ -1,4 +1,5 @@
-"""tracker_node over DDS: tracks go out first; the annotated image is drawn only for a subscriber.
+"""tracker_node over DDS: tracks go out first; the annotated image is drawn only for a subscriber;
+without a camera, every detections message is a frame.
 
 The node runs as a real process with its per-frame timing at debug level: a 'draw' stage in a
 frame's timing line means the annotated image was drawn for that frame.
@@ -16,7 +17,7 @@ from perception_ros_glue.image_conversion import array_to_image
 from perception_ros_glue.node_params import OUTPUT_QOS
 from perception_ros_glue.ros_conversions import detections_to_msgs
 from perception_ros_glue.ros_testing import (NodeProcess, close_test_node, make_test_node,
-                                             spin_until, stamp, wait_for_peers)
+                                             resend_until, spin_until, stamp, wait_for_peers)
 
 DISCOVERY_S = 90.0  # node start-up imports torch: slow on a busy 2-core machine
 REPLY_S = 15.0
@@ -52,18 +53,25 @@ class Peer:
             self.pub_image.publish(array_to_image(pixels, 'rgb8', header))
         self.pub_det.publish(det_msg)
 
+    def frame(self, sec: int, wanted, image=True):
+        """Send frame ``sec`` until ``wanted()`` holds (a copy that does arrive is skipped)."""
+        return resend_until(self.executor, lambda: self.send(sec, image), wanted, REPLY_S)
+
     def close(self):
         close_test_node(self.context, self.node, self.executor)
 
 
-def start(*params):
-    """tracker_node with debug timing lines, n_init 1 and ``params``; and a discovered peer."""
+def start(*params, camera=True):
+    """tracker_node with debug timing lines, n_init 1 and ``params``; and a discovered peer
+    (without an image publisher unless ``camera``)."""
     args = ['-p', 'n_init:=1', '-p', 'qos:=reliable', '--log-level', 'tracker_node:=debug']
     for p in params:
         args += ['-p', p]
     proc = NodeProcess('tracker_node', args)
     peer = Peer()
-    endpoints = [peer.pub_det, peer.pub_image, peer.tracks_sub]
+    if not camera:
+        peer.node.destroy_publisher(peer.pub_image)
+    endpoints = [peer.pub_det, peer.tracks_sub] + ([peer.pub_image] if camera else [])
     assert wait_for_peers(peer.executor, endpoints, DISCOVERY_S), proc.output()
     return proc, peer
 
@@ -84,30 +92,27 @@ def timing_of(proc, sec):
 def test_annotated_image_only_for_a_subscriber_and_after_the_tracks(histogram_node):
     proc, peer = histogram_node
     for sec in (1, 2):
-        peer.send(sec)
-        assert spin_until(peer.executor, lambda: sec in peer.tracks and timing_of(proc, sec),
-                          REPLY_S), proc.output()
+        assert peer.frame(sec, lambda: sec in peer.tracks and timing_of(proc, sec)), proc.output()
         assert peer.tracks[sec].header.stamp.nanosec == 5
         assert 'draw' not in timing_of(proc, sec), 'drew an image nobody subscribes to'
     sub = peer.watch_images()
     assert wait_for_peers(peer.executor, [sub], DISCOVERY_S)
-    peer.send(3)
-    assert spin_until(peer.executor, lambda: 3 in peer.images and timing_of(proc, 3), REPLY_S)
+    assert peer.frame(3, lambda: 3 in peer.images and timing_of(proc, 3)), proc.output()
     assert peer.images[3].header.stamp.sec == 3 and peer.images[3].header.frame_id == 'cam'
     stages = list(timing_of(proc, 3))
     # Tracks are published before the image is drawn: drawing must not delay them.
     assert stages.index('tracks_out') < stages.index('draw') < stages.index('image_publish')
 
 
-def test_image_not_waited_for_when_nothing_uses_it():
-    # No embedder, no camera motion, no annotated-image subscriber: tracks go out on the
-    # detections alone, long before the (deliberately huge) pairing timeout.
-    proc, peer = start('embedder:=none', 'camera_motion:=false', 'sync_timeout_s:=60.0')
+def test_without_a_camera_every_detections_message_is_a_frame():
+    # A detector-only graph (no image publisher): tracks go out on the detections alone, long
+    # before the (deliberately huge) pairing timeout.
+    proc, peer = start('embedder:=none', 'sync_timeout_s:=60.0', camera=False)
     try:
-        peer.send(1)  # the image publisher is known to the node
-        assert spin_until(peer.executor, lambda: 1 in peer.tracks, REPLY_S), proc.output()
-        peer.send(2, image=False)
-        assert spin_until(peer.executor, lambda: 2 in peer.tracks, REPLY_S), proc.output()
+        for sec in (1, 2, 3):
+            assert peer.frame(sec, lambda: sec in peer.tracks, image=False), proc.output()
+        [car] = peer.tracks[3].objects
+        assert car.hits == 3 and not car.predicted
     finally:
         peer.close()
         proc.close()

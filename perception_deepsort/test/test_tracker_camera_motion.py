@@ -1,13 +1,14 @@
-"""Camera-motion compensation on a synthetic shaking/panning camera; motion worked out ahead
-(prepare_motion / precompute_motion) gives the same tracks as update()."""
+"""Camera-motion compensation on a synthetic shaking/panning camera, through the frame engine
+(frames the detector skipped included)."""
 
 import cv2
 import numpy as np
 
 from perception_deepsort.camera_motion import CameraMotionEstimator, warp_states
 from perception_deepsort.config import TrackerConfig
+from perception_deepsort.frame_tracker import TRACKS, FrameTracker, track_offline
 from perception_deepsort.kalman_filter import KalmanFilter
-from perception_deepsort.deep_sort import DeepSort
+from perception_ros_glue.detections import Detections
 
 WIDTH, HEIGHT = 640, 480
 
@@ -22,8 +23,9 @@ def world(seed=0):
 def test_estimate_recovers_a_translation():
     background = world()
     estimator = CameraMotionEstimator(width=320)
-    assert estimator.estimate(background[100:580, 100:740]) is None  # first frame
-    affine = estimator.estimate(background[110:590, 80:720])  # camera moved +20 x, +10 y
+    before, after = (estimator.prepare(background[y:y + 480, x:x + 640])
+                     for x, y in ((100, 100), (80, 110)))  # camera moved +20 x, +10 y
+    affine = estimator.motion(before, after)
     np.testing.assert_allclose(affine[:, :2], np.eye(2), atol=0.01)
     np.testing.assert_allclose(affine[:, 2], [20, -10], atol=1.0)
 
@@ -63,35 +65,58 @@ def shaking_sequence(frames=40, seed=1):
         yield image, boxes
 
 
-def ids_per_object(camera_motion):
+def run(config, frames=40, every=1, images=True):
+    """Per frame: {object index: (track id, box)} of the tracks matched to it (detections on every
+    ``every``-th frame; one appearance vector per object), and the engine."""
+    looks = np.eye(4, 16, dtype=np.float32)
+    tracker = FrameTracker(config)
+    tracker.expect_masks = False
+
+    def recording():
+        for f, (image, boxes) in enumerate(shaking_sequence(frames)):
+            dets = (Detections(boxes, np.full(4, 0.9), np.zeros(4, int), ['object'])
+                    if f % every == 0 else None)
+            yield (round(f / 30 * 1e9), 'cam', image if images else None, dets, None,
+                   looks if dets is not None else None)
+    matched = []
+    for _, outputs in track_offline(tracker, recording()):
+        [output] = [o for o in outputs if o.kind == TRACKS]
+        matched.append({o.detection_index: (o.track_id, o.box.tobytes()) for o in output.tracks
+                        if o.detection_index >= 0})
+    return matched, tracker
+
+
+def ids_per_object(matched):
     """Distinct track ids each object received once its track could be confirmed."""
-    looks = np.eye(4, 16)
-    tracker = DeepSort(TrackerConfig(camera_motion=camera_motion))
     seen = [set() for _ in range(4)]
-    for f, (image, boxes) in enumerate(shaking_sequence()):
-        outputs = tracker.update(boxes, np.full(4, 0.9), np.zeros(4, int), timestamp=f / 30,
-                                 image=image, embeddings=looks)
-        if f >= 5:
-            for o in outputs:
-                if o.detection_index >= 0:
-                    seen[o.detection_index].add(o.track_id)
-    return seen, tracker.stats
+    for frame in matched[5:]:
+        for index, (track_id, _) in frame.items():
+            seen[index].add(track_id)
+    return seen
 
 
 def test_camera_motion_compensation_keeps_ids_where_plain_prediction_fails():
-    plain, _ = ids_per_object(camera_motion=False)
-    assert all(len(ids) > 1 for ids in plain)
-    compensated, stats = ids_per_object(camera_motion=True)
-    assert all(len(ids) == 1 for ids in compensated)
-    assert stats['camera_motion_failures'] == 0 and stats['rejected_outside'] == 0
+    plain, _ = run(TrackerConfig(camera_motion=False))
+    assert all(len(ids) > 1 for ids in ids_per_object(plain))
+    compensated, engine = run(TrackerConfig(camera_motion=True))
+    assert all(len(ids) == 1 for ids in ids_per_object(compensated))
+    counts = engine.all_counts()
+    assert counts['camera_motion_failures'] == 0 and counts['rejected_outside'] == 0
+
+
+def test_camera_motion_through_frames_the_detector_skipped():
+    # Detections on every third frame: the motion of the skipped frames is compensated too.
+    config = TrackerConfig(camera_motion=True, box_flow=False)
+    matched, _ = run(config, every=3)
+    assert all(len(ids) == 1 for ids in ids_per_object(matched))
+    plain, _ = run(TrackerConfig(camera_motion=False, box_flow=False), every=3)
+    assert any(len(ids) > 1 for ids in ids_per_object(plain))
 
 
 def test_camera_motion_is_a_no_op_without_images():
-    tracker = DeepSort(TrackerConfig())
-    boxes = np.array([[100.0, 100, 140, 180]])
-    for f in range(5):
-        outputs = tracker.update(boxes, [0.9], [0], timestamp=f / 30)
-    assert outputs[0].hits == 5 and np.allclose(outputs[0].box, boxes[0])
+    matched, engine = run(TrackerConfig(), frames=5, images=False)
+    assert engine.all_counts()['camera_motion_failures'] == 0
+    assert all(len(frame) == 4 for frame in matched)
 
 
 def test_long_run_with_rotating_warps_keeps_covariances_symmetric():
@@ -118,75 +143,11 @@ def test_long_run_with_rotating_warps_keeps_covariances_symmetric():
     assert len(tracker.tracks) == 3 and tracker._next_id == 4
 
 
-def outputs_key(outputs):
-    """Everything a frame's outputs say, exactly."""
-    return [(o.track_id, o.state, o.detection_index, o.hits, o.box.tobytes(), o.velocity)
-            for o in outputs]
-
-
-def run_in_update(frames):
-    """The reference: every tracked image handed to update()."""
-    tracker = DeepSort(TrackerConfig(use_appearance=False))
-    return [outputs_key(tracker.update(boxes, np.full(len(boxes), 0.9), np.zeros(len(boxes), int),
-                                       timestamp=f / 30, image=image))
-            for f, (image, boxes) in frames], tracker.stats
-
-
-def run_ahead(frames, images_between):
-    """As a node does it: every image prepared on arrival, motion precomputed between frames
-    (to the right image, or to a wrong guess), update() given the prepared frame."""
-    tracker = DeepSort(TrackerConfig(use_appearance=False))
-    results = []
-    for k, (f, (image, boxes)) in enumerate(frames):
-        motion = tracker.prepare_motion(image)
-        extra = images_between[k] if k < len(images_between) else None
-        if extra is not None:  # an image the detector skipped: a wrong guess at the next frame
-            tracker.precompute_motion(tracker.prepare_motion(extra))
-        if k % 3 != 2:
-            tracker.precompute_motion(motion)  # the right guess (every third frame: none)
-        results.append(outputs_key(tracker.update(
-            boxes, np.full(len(boxes), 0.9), np.zeros(len(boxes), int), timestamp=f / 30,
-            image=image, motion_frame=motion)))
-        tracker.precompute_motion()  # idle time after publishing: corners of this frame
-    return results, tracker.stats
-
-
-def test_motion_worked_out_ahead_gives_identical_tracks():
-    sequence = list(shaking_sequence(frames=30))
-    frames = [(f, sequence[f]) for f in range(0, 30, 2)]  # the detector took every other frame
-    skipped = [sequence[f][0] for f in range(1, 30, 2)]
-    reference, stats = run_in_update(frames)
-    ahead, ahead_stats = run_ahead(frames, skipped)
-    assert ahead == reference
-    assert ahead_stats == stats and stats['camera_motion_failures'] == 0
-    assert any(o[0] for o in reference[-1])
-
-
-def test_a_reset_discards_motion_worked_out_against_the_forgotten_frame():
-    sequence = list(shaking_sequence(frames=3))
-    tracker = DeepSort(TrackerConfig(use_appearance=False))
-    image, boxes = sequence[0]
-    tracker.update(boxes, np.full(4, 0.9), np.zeros(4, int), timestamp=1.0, image=image)
-    motion = tracker.prepare_motion(sequence[1][0])
-    tracker.precompute_motion(motion)
-    assert motion.affine is not None
-    tracker.reset()
-    assert tracker.camera.motion_to(motion) is None  # no previous frame any more
-
-
-def test_without_camera_motion_images_and_motion_calls_change_nothing():
-    def key(tracker, f, image, boxes):
-        return outputs_key(tracker.update(boxes, np.full(4, 0.9), np.zeros(4, int), timestamp=f / 30,
-                                          image=image))
-
-    off = DeepSort(TrackerConfig(camera_motion=False, use_appearance=False))
-    blind, on = (DeepSort(TrackerConfig(camera_motion=c, use_appearance=False)) for c in (False, True))
-    differs = False
-    for f, (image, boxes) in enumerate(shaking_sequence(frames=12)):
-        assert off.prepare_motion(image) is None
-        off.precompute_motion(None)
-        result = key(off, f, image, boxes)
-        assert result == key(blind, f, None, boxes)  # as if no image had been given
-        differs |= result != key(on, f, image, boxes)
-    assert off.camera is None and off.stats['camera_motion_failures'] == 0
-    assert differs, 'with compensation on, this shaking camera changes the tracks'
+def test_without_camera_motion_and_box_flow_images_change_nothing():
+    config = TrackerConfig(camera_motion=False, box_flow=False, use_appearance=False)
+    with_images, _ = run(config, frames=12, every=2)
+    without, _ = run(config, frames=12, every=2, images=False)
+    assert with_images == without
+    moving, _ = run(TrackerConfig(camera_motion=True, box_flow=False, use_appearance=False),
+                    frames=12, every=2)
+    assert moving != with_images, 'with compensation on, this shaking camera changes the tracks'

@@ -70,6 +70,17 @@ def wait_until(predicate, timeout: float, step: float = 0.05) -> bool:
     return True
 
 
+def resend_until(executor, publish, predicate, timeout: float, period: float = 2.0) -> bool:
+    """Call ``publish()`` and spin until ``predicate()`` holds, again every ``period`` s (a
+    message sent before the DDS match, or lost, is sent anew) until ``timeout`` s pass."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        publish()
+        if spin_until(executor, predicate, min(period, max(deadline - time.monotonic(), 0.0))):
+            return True
+    return predicate()
+
+
 def wait_for_peers(executor, endpoints, timeout: float) -> bool:
     """Spin until every publisher has a subscriber and every subscription a publisher."""
     def connected():
