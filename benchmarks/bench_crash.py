@@ -77,7 +77,7 @@ def main(argv=None):
     print('|---|---|---|---|---|---|')
     for i, r in enumerate(rows):
         print(f"| {i + 1} | {r['frames_without_detections']} of {r['frames_total']} "
-              f"| {r['outage_rate_hz']:.1f} / {r['camera_rate_hz']:.1f} Hz | {r['coasted_messages']} "
+              f"| {r['outage_rate_hz']:.1f} / {r['camera_rate_hz']:.1f} Hz | {r['predicted_messages']} "
               f"| {r['recovery_s']:.1f} s ({r['restart_configure_s'] or 0:.1f} s) "
               f"| {r['ids_kept']} of {r['ids_before']} |")
     summary = {'median_recovery_s': statistics.median(r['recovery_s'] for r in rows),

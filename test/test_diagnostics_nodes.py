@@ -1,9 +1,11 @@
 """/diagnostics from the real nodes over DDS: levels follow the threshold parameters.
 
 detector_node (HOG) runs with ``diag_error_no_input_s:=1`` and ``diag_warn_drop_ratio:=0.05``:
-before any image it reports ERROR (no input), a burst of images faster than inference drops
-stale frames and reports WARN naming the reason, images at a pace it keeps up with give OK with
-a non-zero input rate. tracker_node reports ERROR when no detections come, OK when they do.
+before any image it reports ERROR (no input); a burst of images faster than inference is OK (it
+takes the newest frame by design) and shows the camera rate above the detection rate; malformed
+images report WARN naming the reason; images at a pace it keeps up with give OK with a non-zero
+input rate. tracker_node reports ERROR before any input, OK while detections come, and WARN when
+images come without detections (tracks are predictions only).
 """
 import time
 
@@ -73,7 +75,8 @@ def test_detector_levels_follow_the_thresholds(peer):
         assert 'no input' in error.message
         values = _values(error)
         assert values['lifecycle_state'] == 'active' and 'hog' in values['detector'].lower()
-        assert {'rate_in_hz', 'rate_out_hz', 'latency_ms', 'dropped_stale'} <= set(values)
+        assert {'rate_in_hz', 'rate_out_hz', 'latency_ms', 'dropped_stale', 'camera_rate_hz',
+                'detection_rate_hz', 'detection_latency_ms'} <= set(values)
         assert values['detections_subscribers'] == '0'  # nobody listens to its detections yet
         node.create_subscription(Detection2DArray, 'diag_detections', lambda m: None, OUTPUT_QOS)
 
@@ -82,10 +85,24 @@ def test_detector_levels_follow_the_thresholds(peer):
         def burst():
             for _ in range(20):
                 send()
+
+        def faster_than_inference(status):
+            values = _values(status)
+            return (int(values['dropped_stale']) > 0
+                    and float(values['camera_rate_hz']) > float(values['detection_rate_hz']) > 0)
+        ok = _wait_level(executor, statuses, '/diag_detector', DiagnosticStatus.OK, LEVEL_S,
+                         during=burst, accept=faster_than_inference)
+        assert ok is not None, proc.output()
+        assert float(_values(ok)['detection_latency_ms']) > 0
+
+        def malformed():
+            bad = array_to_image(frame, 'rgb8', Header(stamp=stamp(sent[0])))
+            bad.encoding = 'no_such_encoding'
+            images.publish(bad)
         warn = _wait_level(executor, statuses, '/diag_detector', DiagnosticStatus.WARN, LEVEL_S,
-                           during=burst)
+                           during=malformed)
         assert warn is not None, proc.output()
-        assert 'stale' in warn.message and int(_values(warn)['dropped_stale']) > 0
+        assert 'malformed' in warn.message
 
         last = [0.0]
 
@@ -112,12 +129,12 @@ def _detections(sec):
     return Detection2DArray(header=Header(stamp=stamp(sec)), detections=[det])
 
 
-def test_tracker_reports_missing_detections_as_error_then_ok(peer):
+def test_tracker_reports_no_input_then_ok_then_missing_detections(peer):
     node, executor, statuses = peer
     proc = NodeProcess('tracker_node', ['-r', '__node:=diag_tracker', '-p', 'embedder:=none',
                                         '-p', 'publish_annotated:=false', '-p', 'qos:=reliable',
                                         '-p', 'diag_error_no_input_s:=1.0',
-                                        '-r', 'detections:=diag_dets'])
+                                        '-r', 'detections:=diag_dets', '-r', 'image:=diag_camera'])
     dets = node.create_publisher(Detection2DArray, 'diag_dets', OUTPUT_QOS)
     sec = [0]
     try:
@@ -133,5 +150,18 @@ def test_tracker_reports_missing_detections_as_error_then_ok(peer):
                          during=feed, accept=lambda s: float(_values(s)['rate_out_hz']) > 0)
         assert ok is not None, proc.output()
         assert _values(ok)['detections_publishers'] == '1'  # dets, matched
+        assert float(_values(ok)['detection_rate_hz']) > 0
+
+        # A camera without detections (the detector died): WARN, the tracks are predictions.
+        camera = node.create_publisher(Image, 'diag_camera', OUTPUT_QOS)
+        frame = np.full((48, 64, 3), 90, np.uint8)
+
+        def images():
+            sec[0] += 1
+            camera.publish(array_to_image(frame, 'rgb8', Header(stamp=stamp(sec[0]))))
+        warn = _wait_level(executor, statuses, '/diag_tracker', DiagnosticStatus.WARN, LEVEL_S,
+                           during=images)
+        assert warn is not None, proc.output()
+        assert 'no detections' in warn.message and float(_values(warn)['camera_rate_hz']) > 0
     finally:
         proc.close()

@@ -2,9 +2,10 @@
 
 The graph (``testing.running_graph``, respawn on) tracks a people bag; once ``kill_after``
 tracks messages have come, the detector process gets SIGKILL. What the tracker published
-around it is summed up in an ``Outage``: frames without detections, the coasted (``predicted``)
-tracks during the outage, the time from the kill to the first matched track after the restart,
-and which of the people tracked before the kill kept their id.
+around it is summed up in an ``Outage``: the frames between the last detections fused before
+the kill and the first after it, the tracks messages meanwhile (every camera frame still gets
+one, its tracks ``predicted``), the time from the kill to the first detections fused after the
+restart, and which of the people tracked before the kill kept their id.
 """
 import dataclasses
 import os
@@ -49,14 +50,14 @@ class Outage:
     """What the tracker published around a detector crash."""
 
     frames_total: int  # camera frames in the bag
-    frames_without_detections: int  # frames between the last tracked before and the first after
-    coasted_messages: int  # tracks messages with predicted objects (up to max_age frames)
+    frames_without_detections: int  # frames between the last fused before and the first after
+    predicted_messages: int  # tracks messages from the kill to the first fusion after it
     outage_rate_hz: float  # tracks messages per second (wall) from the kill to the recovery
     camera_rate_hz: float  # the played camera rate (wall)
-    recovery_s: float  # SIGKILL -> first matched track received after the restart
+    recovery_s: float  # SIGKILL -> first detections fused after the restart
     ids_before: int  # people matched in the second before the kill
     ids_kept: int  # of those, matched again with the same id after the restart
-    frames_with_tracks: int  # distinct frames with a tracks message (predicted or matched)
+    frames_with_tracks: int  # distinct frames with a tracks message
 
     @property
     def kept_share(self):
@@ -65,63 +66,63 @@ class Outage:
 
 
 def predicted(msg):
-    """Whether a tracks message holds coasted (predicted) tracks."""
+    """Whether a tracks message holds predicted tracks (no detections for its image yet)."""
     return any(o.predicted for o in msg.objects)
 
 
-def first_recovery(received, kill_index):
-    """Index in ``received`` of the first tracks message with matched tracks after coasted ones
-    (the detector back after the kill); None while there is none."""
-    seen_coasted = False
-    for i in range(kill_index, len(received)):
-        message = received[i][1]
-        if predicted(message):
-            seen_coasted = True
-        elif seen_coasted and matched_ids([message]):
-            return i
-    return None
+def first_recovery(fused, newest_at_kill):
+    """Index in ``fused`` of the first detections fused for a frame newer than the newest the
+    killed detector can have taken (the restarted detector's); None while there is none."""
+    return next((i for i, (_, m) in enumerate(fused) if stamp_s(m) > newest_at_kill), None)
 
 
 def crash_during_bag(graph, bag, frames, fps, start_s, kill_after, rate=0.5, timeout=240.0):
     """Play ``bag`` (``frames`` at ``fps`` from ``start_s``) into ``graph`` at ``rate``, SIGKILL
     its detector after ``kill_after`` tracks messages, wait for the bag's end; returns the Outage."""
-    received = []  # (wall arrival, message), polled from graph.tracks
+    received, fused = [], []  # (wall arrival, message), polled from graph.tracks / graph.fused
     player = threading.Thread(target=play_bags, args=([bag],), kwargs={'rate': rate}, daemon=True)
     player.start()
 
     def poll():
-        received.extend((time.monotonic(), m) for m in graph.tracks[len(received):])
-        return received
-    assert wait_until(lambda: len(poll()) >= kill_after, timeout), f'{len(received)} tracks'
+        now = time.monotonic()
+        received.extend((now, m) for m in graph.tracks[len(received):])
+        fused.extend((now, m) for m in graph.fused[len(fused):])
+        return fused
+    assert wait_until(lambda: len(poll()) and len(received) >= kill_after, timeout), \
+        f'{len(received)} tracks'
     detector = child_pids(graph.process.pid, 'detector_node')
     assert len(detector) == 1, detector
     os.kill(detector[0], signal.SIGKILL)
-    killed, kill_index = time.monotonic(), len(received)
-    before = [m for _, m in received[max(kill_index - int(fps), 0):kill_index]]  # ~1 s of stamps
-    assert wait_until(lambda: first_recovery(poll(), kill_index) is not None, timeout), \
-        'no matched tracks after the restart'
-    back = first_recovery(received, kill_index)
+    killed = time.monotonic()
+    poll()
+    kill_index, fused_before = len(received), len(fused)
+    # Images reach both nodes at once: the killed detector took none newer than this.
+    newest_at_kill = max(stamp_s(m) for _, m in received) + 0.5 / fps
+    assert wait_until(lambda: first_recovery(poll(), newest_at_kill) is not None, timeout), \
+        'no detections fused after the restart'
+    back = first_recovery(fused, newest_at_kill)
     player.join(timeout)
     assert not player.is_alive(), 'the bag did not finish'
     last_stamp = start_s + (frames - 1) / fps
-    wait_until(lambda: any(stamp_s(m) >= last_stamp - 1e-6 for _, m in poll()), 30)
-    return summarise(received, before, kill_index, back, killed, frames, fps, rate)
+    wait_until(lambda: poll() and any(stamp_s(m) >= last_stamp - 1e-6 for _, m in received), 30)
+    return summarise(received, fused, kill_index, fused_before, back, killed, frames, fps, rate)
 
 
-def summarise(received, before, kill_index, back, killed, frames, fps, rate):
-    """The Outage of the tracks received ``(wall time, message)``: killed at ``killed`` (wall)
-    after ``kill_index`` messages, detections back at index ``back``; camera ``fps`` x ``rate``."""
-    first_coasted = next(i for i in range(kill_index, back) if predicted(received[i][1]))
-    last_detected = max(stamp_s(m) for _, m in received[:first_coasted])
-    coasted = [t for t, m in received[kill_index:back] if predicted(m)]
-    recovery = received[back][0] - killed
+def summarise(received, fused, kill_index, fused_before, back, killed, frames, fps, rate):
+    """The Outage of the tracks and fused detections received ``(wall time, message)``: killed
+    at ``killed`` (wall) after ``kill_index`` tracks and ``fused_before`` fused messages, the
+    restarted detector's first fused at ``back``; camera ``fps`` x ``rate``."""
+    recovered_at, first_back = fused[back]
+    last_before = max(stamp_s(m) for _, m in fused[:fused_before])
+    recovery = recovered_at - killed
+    during = [m for t, m in received[kill_index:] if t <= recovered_at]
+    before = [m for _, m in fused[:fused_before] if stamp_s(m) > last_before - 1.0]
     ids_before = matched_ids(before)
     return Outage(frames_total=frames,
-                  frames_without_detections=round((stamp_s(received[back][1]) - last_detected)
-                                                  * fps) - 1,
-                  coasted_messages=len(coasted),
-                  outage_rate_hz=(back - kill_index) / recovery,
+                  frames_without_detections=round((stamp_s(first_back) - last_before) * fps) - 1,
+                  predicted_messages=sum(predicted(m) for m in during),
+                  outage_rate_hz=len(during) / recovery,
                   camera_rate_hz=fps * rate, recovery_s=recovery,
                   ids_before=len(ids_before),
-                  ids_kept=len(ids_before & matched_ids(m for _, m in received[back:])),
+                  ids_kept=len(ids_before & matched_ids(m for _, m in fused[back:])),
                   frames_with_tracks=len({stamp_s(m) for _, m in received}))

@@ -91,7 +91,7 @@ class RunningGraph:
     (the graph's) once stopped."""
 
     def __init__(self, node, namespaces):
-        self.node, self.tracks, self.clocks, self.output = node, [], [], ''
+        self.node, self.tracks, self.fused, self.clocks, self.output = node, [], [], [], ''
         self.diagnostics = {}  # node's full name -> its newest /diagnostics values
         # Tracks of each camera namespace ('' = the default camera's: the same list as tracks).
         self.tracks_by_camera = {ns: (self.tracks if not ns else []) for ns in namespaces}
@@ -100,7 +100,7 @@ class RunningGraph:
 
 @contextlib.contextmanager
 def running_graph(config, image_topic='/camera/image_raw', *graph_args, cameras=None):
-    """perception-run-graph with a spun listener node collecting /tracks and /clock; waits until
+    """perception-run-graph with a spun listener node collecting /tracks, /tracks/fused and /clock; waits until
     the graph is wired, the detector-tracker match as the nodes report it (every frame must
     count). On exit: Ctrl-C, and the graph must stop cleanly (exit 0, no traceback).
     ``cameras``: {namespace: image topic} for --cameras; then /<namespace>/tracks are collected
@@ -118,6 +118,8 @@ def running_graph(config, image_topic='/camera/image_raw', *graph_args, cameras=
     track_subs = [node.create_subscription(TrackedObjectArray, f'{"/" + ns if ns else ""}/tracks',
                                            graph.tracks_by_camera[ns].append, reliable)
                   for ns in cameras]
+    if '' in cameras:  # the default camera's fused detection frames (tracks/fused)
+        node.create_subscription(TrackedObjectArray, '/tracks/fused', graph.fused.append, reliable)
     node.create_subscription(Clock, '/clock', graph.clocks.append, 100)
     node.create_subscription(DiagnosticArray, '/diagnostics', lambda m: graph.diagnostics.update(
         {s.name: {kv.key: kv.value for kv in s.values} for s in m.status}), reliable)

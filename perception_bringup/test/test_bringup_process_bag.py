@@ -29,7 +29,7 @@ def test_process_bag_twice_gives_identical_tracks_and_every_output(tmp_path):
     tracks = [deserialize_message(raw, TrackedObjectArray)
               for c, _, raw in reader.messages() if c.topic == '/tracks']
     reader.close()
-    assert counts == dict.fromkeys(['/detections', '/detections/masks', '/tracks',
+    assert counts == dict.fromkeys(['/detections', '/detections/masks', '/tracks', '/tracks/fused',
                                     '/tracks/detections', '/tracks/image'], FRAMES)
     # Output stamps are the input's: frame i at START_S + i / FPS.
     assert tracks[0].header.stamp.sec == 1000 and tracks[1].header.stamp.nanosec == 100_000_000

@@ -40,8 +40,8 @@ from perception_deepsort.deep_sort import build_embedder
 from perception_deepsort.frame_tracker import TRACKS, FrameTracker
 from perception_deepsort.track_drawing import TrackDrawer
 from perception_deepsort.track_conversions import confirmed_detections, tracks_to_msg
-from perception_ros_glue.diagnostics import (DIAGNOSTICS_PARAMETERS, Counters, EventRate,
-                                             NodeDiagnostics)
+from perception_ros_glue.diagnostics import (DIAGNOSTICS_PARAMETERS, WARN, Counters,
+                                             EventRate, NodeDiagnostics)
 from perception_ros_glue.frame_timing import FrameTiming
 from perception_ros_glue.image_conversion import (ImageConversionError, array_to_image,
                                                   image_from_cdr, image_to_rgb)
@@ -87,8 +87,10 @@ class TrackerNode(ManagedNode):
         self.counts = collections.Counter(images_rejected=0, masks_rejected=0, frames_failed=0)
         self.health = Counters(('duplicate_stamp', 'too_late', 'failed'))
         self._camera_rate, self._detection_rate = EventRate(), EventRate()
+        self._last_detections: float | None = None  # monotonic arrival of the newest
         self.diagnostics = NodeDiagnostics(self, self.health, self._describe,
-                                           lambda: self.lifecycle_state == 'active')
+                                           lambda: self.lifecycle_state == 'active',
+                                           self._problems)
 
     def configure(self, params: dict) -> None:
         """Build the engine (missing embedder weights fail here) and the publishers."""
@@ -150,6 +152,15 @@ class TrackerNode(ManagedNode):
         self.release_outputs()
         self.engine = None
 
+    def _problems(self) -> list:
+        """WARN while images come and detections do not: tracks are predictions only."""
+        now, limit = time.monotonic(), self.diagnostics.thresholds.error_no_input_s
+        since = now - (self._last_detections if self._last_detections is not None
+                       else self.diagnostics.active_since)
+        if self._camera_rate.rate(now) > 0 and since > limit:
+            return [(WARN, f'no detections for {since:.1f} s: tracks are predictions only')]
+        return []
+
     def _describe(self) -> dict:
         """What the node runs and how fast detections come against images, for /diagnostics."""
         info = {'lifecycle_state': self.lifecycle_state}
@@ -207,6 +218,8 @@ class TrackerNode(ManagedNode):
     def _on_detections(self, msg: Detection2DArray) -> None:
         """One frame's detections, usually late: fused at their stamp."""
         reception = time.time()
+        self.health.input()
+        self._last_detections = time.monotonic()
         dets = detections_from_msg(msg, self._class_names)
         self._class_names = dets.class_names
         self._inputs_known()

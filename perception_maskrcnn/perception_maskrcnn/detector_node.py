@@ -135,6 +135,7 @@ class DetectorNode(ManagedNode):
             info['camera_rate_hz'] = f'{self._camera_rate.rate(now):.2f}'
             info['detection_rate_hz'] = f'{self._detection_rate.rate(now):.2f}'
             info['detection_latency_ms'] = f'{1000.0 * self._detection_rate.mean(now):.1f}'
+            info['dropped_stale'] = self.counts['dropped_stale']
             # Readers matched to the detections writer: 0 means nobody (no tracker) gets them.
             info['detections_subscribers'] = self._pub_detections.get_subscription_count()
         return info

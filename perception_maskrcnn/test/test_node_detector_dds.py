@@ -164,7 +164,6 @@ def test_when_inference_is_slower_than_the_camera_stale_frames_are_dropped(hog_n
     assert len(answered) < 15, 'frames that went stale were skipped, not queued'
     assert spin_until(peer.executor, lambda: latest_counter(proc.output(), 'dropped_stale') > 0,
                       5.0), proc.output()
-    assert 'stale frames dropped' in proc.output()
 
 
 def test_compressed_input_with_one_inference_thread():

@@ -42,7 +42,7 @@ def test_a_wrong_type_names_the_parameter(tmp_path):
 def test_inference_threads_caps_opencv_and_zero_leaves_the_default():
     import cv2
 
-    from perception_maskrcnn.detector_node import limit_inference_threads
+    from perception_maskrcnn.frame_detector import limit_inference_threads
 
     before = cv2.getNumThreads()
     try:

@@ -180,20 +180,21 @@ class NodeDiagnostics:
     """Publishes a node's status on ``/diagnostics`` every period, whatever its lifecycle state.
 
     ``describe()`` returns extra key/values (model, runtime, device...); ``is_active()`` whether
-    the node takes input now.
+    the node takes input now; ``problems()`` (optional) the node's own ``[(level, text)]``
+    while active.
     """
 
-    def __init__(self, node, counters: Counters, describe, is_active):
+    def __init__(self, node, counters: Counters, describe, is_active, problems=None):
         """``node`` has declared ``DIAGNOSTICS_PARAMETERS``."""
         from diagnostic_msgs.msg import DiagnosticArray
         from rclpy.clock import Clock, ClockType
         from perception_ros_glue.node_params import OUTPUT_QOS, parameter_values
         params = parameter_values(node, DIAGNOSTICS_PARAMETERS)
         self.node, self.counters = node, counters
-        self._describe, self._is_active = describe, is_active
+        self._describe, self._is_active, self._problems = describe, is_active, problems
         self.thresholds = Thresholds.from_params(params)
         self._previous = counters.snapshot()
-        self._active_since = time.monotonic()
+        self.active_since = time.monotonic()
         self._was_active = False
         self._publisher = None
         if params['diagnostics_publish_period_s'] > 0:
@@ -206,12 +207,16 @@ class NodeDiagnostics:
         from diagnostic_msgs.msg import DiagnosticStatus, KeyValue
         active = self._is_active()
         if active and not self._was_active:
-            self._active_since = time.monotonic()
+            self.active_since = time.monotonic()
         self._was_active = active
         current = self.counters.snapshot()
         level, message, values = evaluate(self._previous, current, self.thresholds, active,
-                                          self._active_since)
+                                          self.active_since)
         self._previous = current
+        if active and self._problems is not None:
+            for extra_level, text in self._problems():
+                message = text if level == OK else f'{message}; {text}'
+                level = max(level, extra_level)
         values = {**values, **{k: str(v) for k, v in self._describe().items()}}
         return DiagnosticStatus(
             level=bytes([level]), name=self.node.get_fully_qualified_name(),
