@@ -48,9 +48,9 @@ class BoxFlow:
     def __init__(self, width: int = 640):
         self.width = width
 
-    def prepare(self, image_rgb: np.ndarray) -> FlowFrame:
-        """Grey, downscaled to at most ``width`` pixels."""
-        grey = cv2.cvtColor(np.ascontiguousarray(image_rgb), cv2.COLOR_RGB2GRAY)
+    def prepare(self, image: np.ndarray) -> FlowFrame:
+        """Grey (from RGB or grey ``image``), downscaled to at most ``width`` pixels."""
+        grey = grey_of(image)
         scale = min(1.0, self.width / grey.shape[1])
         if scale < 1.0:
             grey = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
@@ -80,25 +80,28 @@ class BoxFlow:
         backward, status_back, _ = cv2.calcOpticalFlowPyrLK(current.grey, previous.grey, forward,
                                                             None, winSize=WINDOW,
                                                             maxLevel=LEVELS, criteria=CRITERIA)
-        error = np.linalg.norm(backward - points, axis=1)
-        good = (status.ravel() == 1) & (status_back.ravel() == 1) & (error <= MAX_FB_ERROR)
         per_box = GRID * GRID
-        for i, row in enumerate(rows):
-            span = slice(i * per_box, (i + 1) * per_box)
-            keep = good[span]
-            if keep.sum() < MIN_POINTS:
-                continue
-            # Median Flow keeps the better half of the points by forward-backward error.
-            keep &= error[span] <= np.median(error[span][keep])
-            if keep.sum() < MIN_POINTS:
-                continue
-            before, after = points[span][keep], forward[span][keep]
-            shift = np.median(after - before, axis=0)
-            scale = _median_scale(before, after)
-            centre = (scaled[row, :2] + scaled[row, 2:]) / 2 + shift
-            half = size[row] * scale / 2
-            moved[row] = np.concatenate([centre - half, centre + half]) / previous.scale
-            ok[row] = True
+        shape = (len(rows), per_box)
+        error = np.linalg.norm(backward - points, axis=1).reshape(shape)
+        good = ((status.ravel() == 1) & (status_back.ravel() == 1)).reshape(shape)
+        good &= error <= MAX_FB_ERROR
+        # Median Flow keeps the better half of the points by forward-backward error.
+        error = np.where(good, error, np.nan)
+        usable = good.sum(axis=1) >= MIN_POINTS
+        good &= error <= row_median(error)[:, None]
+        usable &= good.sum(axis=1) >= MIN_POINTS
+        if not usable.any():
+            return moved, ok
+        before = points.reshape(*shape, 2)
+        after = forward.reshape(*shape, 2)
+        moves = np.where(good[..., None], after - before, np.nan)[usable]
+        shift = np.stack([row_median(moves[..., 0]), row_median(moves[..., 1])], axis=1)
+        scale = _median_scale(before[usable], after[usable], good[usable])
+        rows, size = rows[usable], size[rows[usable]]
+        centre = (scaled[rows, :2] + scaled[rows, 2:]) / 2 + shift
+        half = size * scale[:, None] / 2
+        moved[rows] = np.hstack([centre - half, centre + half]) / previous.scale
+        ok[rows] = True
         return moved, ok
 
 
@@ -113,13 +116,29 @@ def _grid(boxes: np.ndarray) -> np.ndarray:
     return points.reshape(-1, 2).astype(np.float32)
 
 
-def _median_scale(before: np.ndarray, after: np.ndarray) -> float:
-    """Median ratio of pairwise point distances after / before, clipped to a plausible step."""
-    i, j = np.triu_indices(len(before), k=1)
-    d_before = np.linalg.norm(before[i] - before[j], axis=1)
-    d_after = np.linalg.norm(after[i] - after[j], axis=1)
-    usable = d_before > 1.0
-    if not usable.any():
-        return 1.0
-    scale = float(np.median(d_after[usable] / d_before[usable]))
-    return float(np.clip(scale, 1.0 / MAX_SCALE_STEP, MAX_SCALE_STEP))
+def _median_scale(before: np.ndarray, after: np.ndarray, good: np.ndarray) -> np.ndarray:
+    """(B,) median ratio of the pairwise distances of each box's good points (B, P, 2), after
+    over before, clipped to a plausible step."""
+    i, j = np.triu_indices(before.shape[1], k=1)
+    d_before = np.linalg.norm(before[:, i] - before[:, j], axis=2)
+    d_after = np.linalg.norm(after[:, i] - after[:, j], axis=2)
+    pairs = good[:, i] & good[:, j] & (d_before > 1.0)
+    ratio = np.where(pairs, d_after / np.maximum(d_before, 1e-9), np.nan)
+    return np.clip(np.nan_to_num(row_median(ratio), nan=1.0), 1.0 / MAX_SCALE_STEP, MAX_SCALE_STEP)
+
+
+def row_median(values: np.ndarray) -> np.ndarray:
+    """Median of each row's non-NaN values (NaN for a row without any): np.nanmedian along
+    axis 1, without its masked-array cost on every frame."""
+    ordered = np.sort(values, axis=1)  # NaN last
+    count = np.count_nonzero(~np.isnan(values), axis=1)
+    low = np.take_along_axis(ordered, np.maximum((count - 1) // 2, 0)[:, None], axis=1)[:, 0]
+    high = np.take_along_axis(ordered, np.maximum(count // 2, 0)[:, None], axis=1)[:, 0]
+    return np.where(count > 0, (low + high) / 2, np.nan)
+
+
+def grey_of(image: np.ndarray) -> np.ndarray:
+    """A grey copy of an RGB image (a grey one as it is)."""
+    if image.ndim == 2:
+        return image
+    return cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2GRAY)

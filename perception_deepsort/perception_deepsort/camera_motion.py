@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .box_flow import grey_of
+
 LOGGER = logging.getLogger(__name__)
 
 #: Fewer tracked corners than this and the estimate is not trusted.
@@ -40,9 +42,9 @@ class CameraMotionEstimator:
         self.width = width
         self.max_corners = max_corners
 
-    def prepare(self, image_rgb: np.ndarray) -> MotionFrame:
-        """Grey, downscaled to at most ``width`` pixels."""
-        return MotionFrame(*self._downscale(image_rgb))
+    def prepare(self, image: np.ndarray) -> MotionFrame:
+        """Grey (from RGB or grey ``image``), downscaled to at most ``width`` pixels."""
+        return MotionFrame(*self._downscale(image))
 
     def motion(self, previous: MotionFrame, current: MotionFrame,
                object_boxes: np.ndarray | None = None) -> np.ndarray | None:
@@ -59,9 +61,9 @@ class CameraMotionEstimator:
             affine[:, 2] /= current.scale  # translation back to full-resolution pixels
         return affine
 
-    def _downscale(self, image_rgb: np.ndarray) -> tuple[np.ndarray, float]:
+    def _downscale(self, image: np.ndarray) -> tuple[np.ndarray, float]:
         """Grey image at most `width` pixels wide, and the scale factor applied."""
-        grey = cv2.cvtColor(np.ascontiguousarray(image_rgb), cv2.COLOR_RGB2GRAY)
+        grey = grey_of(image)
         scale = min(1.0, self.width / grey.shape[1])
         if scale < 1.0:
             grey = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)

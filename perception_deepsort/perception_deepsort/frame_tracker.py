@@ -36,11 +36,11 @@ import numpy as np
 
 from perception_ros_glue.detections import Detections, InstanceMasks
 
-from .box_flow import BoxFlow, FlowFrame
+from .box_flow import BoxFlow, FlowFrame, grey_of
 from .camera_motion import CameraMotionEstimator, MotionFrame
 from .config import TrackerConfig
 from .deep_sort import DeepSort, TrackerState, TrackOutput
-from .iou_matching import fit_mask_to_box
+from .iou_matching import fit_mask_to_box, iou
 from .stamp_sync import StampSync
 
 LOGGER = logging.getLogger(__name__)
@@ -48,6 +48,7 @@ LOGGER = logging.getLogger(__name__)
 #: FrameOutput kinds: the tracks of a camera frame as it arrives, and those of a frame whose
 #: detections were just fused (the best estimate for that stamp; late by the detector's latency).
 TRACKS, FUSED = 'tracks', 'fused'
+OVERLAP_LIMIT = 1.0
 
 
 @dataclass
@@ -235,9 +236,10 @@ class FrameTracker:
         if image is None:
             if detections is not None:
                 self.counts['frames_without_image'] += 1
-        else:
-            frame.flow = None if self.flow is None else self.flow.prepare(image)
-            frame.motion = None if self.camera is None else self.camera.prepare(image)
+        elif self.flow is not None or self.camera is not None:
+            grey = grey_of(image)  # once for both
+            frame.flow = None if self.flow is None else self.flow.prepare(grey)
+            frame.motion = None if self.camera is None else self.camera.prepare(grey)
         frame.before = self.tracker.state()
         self._history.append(frame)
         while len(self._history) > self.config.fusion_frames:
@@ -301,6 +303,10 @@ class FrameTracker:
             if frame.flow is not None and previous is not None and previous.flow is not None:
                 rows, boxes = self.tracker.followed()
                 moved, ok = self.flow.track(previous.flow, frame.flow, boxes)
+                if OVERLAP_LIMIT < 1.0 and len(boxes) > 1:
+                    overlap = iou(boxes, boxes)
+                    np.fill_diagonal(overlap, 0.0)
+                    ok &= overlap.max(axis=1) <= OVERLAP_LIMIT
                 observed = (rows[ok], moved[ok])
             tracks = self.tracker.propagate(t, affine, observed)
         self._attach_masks(tracks, d)
