@@ -35,6 +35,31 @@ def test_process_bag_twice_gives_identical_tracks_and_every_output(tmp_path):
     assert tracks[0].header.stamp.sec == 1000 and tracks[1].header.stamp.nanosec == 100_000_000
 
 
+def test_camera_rate_mode_tracks_every_frame_between_late_detections(tmp_path):
+    # The detector answers frames 0, 3, 6 of 8, each 2 frames late (as live behind a slow
+    # detector): every frame gets its tracks, those between detections predicted.
+    bag = people_bag(tmp_path, frames=FRAMES)
+    config = write_people_config(tmp_path / 'people.yaml', qos='sensor_data', n_init=1)
+    run = run_tool('perception-process-bag', str(bag), '--out-dir', str(tmp_path / 'live'),
+                   '--config', str(config), '--camera-rate', '--detect-every', '3',
+                   '--detection-delay', '2', timeout=240)
+    assert run.returncode == 0, run.stderr
+    summary = json.loads((tmp_path / 'live' / 'summary.json').read_text())
+    assert summary['frames'] == FRAMES and summary['camera_rate'] and summary['detect_every'] == 3
+    assert summary['frames_detected'] == 2 and summary['fused_late'] == 2  # frame 6: after the end
+    reader = bag_io.open_reader(tmp_path / 'live' / 'output_bag')
+    counts = {c.topic: c.msgcount for c in reader.connections}
+    tracks = [deserialize_message(raw, TrackedObjectArray)
+              for c, _, raw in reader.messages() if c.topic == '/tracks']
+    reader.close()
+    assert counts['/tracks'] == FRAMES and counts['/detections'] == 3 and counts['/tracks/fused'] == 2
+    # From frame 2 on (the detections of frame 0 fused) the walker is shown on every frame.
+    assert all(m.objects and all(o.predicted for o in m.objects) for m in tracks[2:])
+    bad = run_tool('perception-process-bag', str(bag), '--out-dir', str(tmp_path / 'bad'),
+                   '--detect-every', '3')
+    assert bad.returncode == 2 and '--camera-rate' in bad.stderr
+
+
 def test_process_bag_refuses_to_overwrite_earlier_results(tmp_path):
     bag = people_bag(tmp_path, frames=2)
     (tmp_path / 'o' / 'output_bag').mkdir(parents=True)

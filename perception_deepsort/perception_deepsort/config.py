@@ -126,7 +126,7 @@ class TrackerConfig:
     box_flow_width: int = _doc(
         640, 'Width in pixels of the downscaled grey frame box flow runs on.')
     box_flow_noise: float = _doc(
-        1.0, 'Measurement noise of a box found by box flow, as a multiple of a detection\'s.')
+        2.0, 'Measurement noise of a box found by box flow, as a multiple of a detection\'s.')
     max_predicted_s: float = _doc(
         1.0, 'On frames without detections a confirmed track is shown (predicted: true) for at '
              'most this long after its last match [s, stamp time]; then it is LOST (and still '

@@ -48,7 +48,10 @@ LOGGER = logging.getLogger(__name__)
 #: FrameOutput kinds: the tracks of a camera frame as it arrives, and those of a frame whose
 #: detections were just fused (the best estimate for that stamp; late by the detector's latency).
 TRACKS, FUSED = 'tracks', 'fused'
-OVERLAP_LIMIT = 1.0
+#: Box flow is not trusted for a track whose box overlaps another's by more than this IoU:
+#: under occlusion the points in the box follow whoever is in front (Median Flow's known
+#: failure). Measured on vtest: +1.7 IDF1, +0.3 MOTA at 3:2; neutral on generated people.
+OVERLAP_LIMIT = 0.3
 
 
 @dataclass
@@ -303,7 +306,7 @@ class FrameTracker:
             if frame.flow is not None and previous is not None and previous.flow is not None:
                 rows, boxes = self.tracker.followed()
                 moved, ok = self.flow.track(previous.flow, frame.flow, boxes)
-                if OVERLAP_LIMIT < 1.0 and len(boxes) > 1:
+                if len(boxes) > 1:
                     overlap = iou(boxes, boxes)
                     np.fill_diagonal(overlap, 0.0)
                     ok &= overlap.max(axis=1) <= OVERLAP_LIMIT

@@ -16,7 +16,8 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from ..backends import BACKENDS, WeightsError, create_detector
+from ..backends import BACKENDS, WeightsError
+from ..frame_detector import MODEL_PARAMETERS, FrameDetector
 from perception_ros_glue.image_files import read_rgb
 from perception_ros_glue.mot_rows import write_detections
 from perception_ros_glue.visualization import color_for, draw_instances
@@ -72,9 +73,12 @@ def save_masks(path: Path, detections) -> None:
 def run(args) -> int:
     """Detect on every frame; returns the number of frames processed."""
     count, fps, frames = open_frames(args.input)
-    detector = create_detector(args.backend, weights=args.weights, device=args.device,
-                               score_threshold=args.score_threshold, classes=args.classes,
-                               max_detections=args.max_detections)
+    # The node's detector from its parameters: the defaults, then what was given here.
+    params = {spec.name: spec.default for spec in MODEL_PARAMETERS}
+    params.update(backend=args.backend, weights=args.weights or '', device=args.device,
+                  score_threshold=args.score_threshold, classes=args.classes or [],
+                  max_detections=args.max_detections)
+    detector = FrameDetector(params)
     print(f'detector: {detector.describe()}', file=sys.stderr)
     if args.masks_dir:
         args.masks_dir.mkdir(parents=True, exist_ok=True)
