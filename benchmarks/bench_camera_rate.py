@@ -11,7 +11,7 @@ frame. Rows:
 - ours: the per-frame engine of tracker_node (frame_tracker.FrameTracker through
   track_offline, exactly as perception-track-mot --camera-rate --detection-delay L): tracks on
   every frame, propagated between detections (Kalman, camera motion, box flow), late
-  detections fused at their own stamp; variants without box flow and with other flow noise;
+  detections fused at their own stamp; and without box flow;
 - hold the last box: our tracker run on the detection frames only, each result shown from
   its arrival (t+L) until the next one arrives (today's node behind a slow detector);
 - boxmot ByteTrack / BoT-SORT fed the same sparse detections with no delay (an empty frame
@@ -63,8 +63,6 @@ def rows(base=None):
     return {
         DEFAULT: ours(),
         'ours: no box flow (Kalman + camera motion)': ours(box_flow=False),
-        'ours: box flow noise 0.5': ours(box_flow_noise=0.5),
-        'ours: box flow noise 2': ours(box_flow_noise=2.0),
         'ours: hold the last box': ('hold', lambda: OursAdapter(TrackerConfig(**base))),
         'boxmot ByteTrack (sparse, no delay)': ('sparse', lambda: BoxmotAdapter('ByteTrack', frame_rate=30)),
         'boxmot BoT-SORT (no ReID, ECC; sparse, no delay)': (
