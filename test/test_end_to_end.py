@@ -34,15 +34,18 @@ def test_tracks_keep_their_ids_through_the_node_graph_and_ctrl_c_is_clean(tmp_pa
     config = write_people_config(tmp_path / 'people.yaml')
     with running_graph(config) as graph:  # then Ctrl-C: exit 0, no traceback
         play_bag(bag)
-        wait_until(lambda: len(graph.tracks) >= FRAMES, timeout=90)
-    received, output = graph.tracks, graph.output
+        # The detector takes every frame here (queue_size 100), later than the camera.
+        wait_until(lambda: len(graph.tracks) >= FRAMES and len(graph.fused) >= FRAMES, timeout=90)
+    output = graph.output
     assert 'all nodes stopped cleanly' in output
-    # Every frame went through both nodes, with its own stamp.
+    # Every frame went through both nodes, with its own stamp: its tracks on arrival, and
+    # its detections fused.
     expected = [round(START_S * 1e9 + i * 1e8) for i in range(FRAMES)]
-    assert sorted(stamp_ns(m) for m in received) == expected, output
+    assert sorted(stamp_ns(m) for m in graph.tracks) == expected, output
+    assert sorted(stamp_ns(m) for m in graph.fused) == expected, output
     # One walker is seen in (nearly) every frame: one confirmed id that persists.
     confirmed = [[o.track_id for o in m.objects if o.state == TrackedObject.STATE_CONFIRMED]
-                 for m in sorted(received, key=stamp_ns)]
+                 for m in sorted(graph.fused, key=stamp_ns)]
     ids = Counter(i for frame in confirmed for i in frame)
     assert ids, 'no confirmed track'
     track_id, frames_seen = ids.most_common(1)[0]
@@ -63,12 +66,16 @@ def test_demo_runs_end_to_end_and_writes_every_output(tmp_path):
     out = tmp_path / 'out'
     summary = json.loads((out / 'summary.json').read_text())
     assert summary['frames_in'] == 20
-    # The demo paces playback to what the detector keeps up with: (nearly) every frame is tracked.
+    # At the video's own rate, (nearly) every frame is tracked (best-effort images may lose
+    # one over DDS), whatever share of them the detector answers.
+    assert summary['playback_rate'] == 1.0
     assert 18 <= summary['frames_out'] <= 20, summary
     assert summary['dropped_frames'] == 20 - summary['frames_out']
+    assert 0 < summary['frames_detected'] <= summary['frames_out'], summary
     assert summary['detections'] > 0 and summary['tracks'] > 0
-    # Bounded latency (HOG ~50-500 ms a frame here; seconds would mean frames queue up).
+    # Tracks go out on each image's arrival; detections are fused later (HOG ~50-500 ms here).
     assert 0 < summary['latency_ms_median'] < 3000 and 0 < summary['latency_ms_p95'] < 6000, summary
+    assert summary['latency_ms_median'] < summary['fused_latency_ms_median'], summary
     assert summary['achieved_fps'] > 0.5 * summary['playback_rate'] * summary['video_fps'], summary
     assert 'frames' in demo.stdout and 'latency' in demo.stdout
     # The default detector: the people checkpoint setup fetched, in OpenVINO, with its profile;
@@ -78,9 +85,7 @@ def test_demo_runs_end_to_end_and_writes_every_output(tmp_path):
         assert summary['parameters'].endswith('parameters.yaml')
     else:
         assert 'hog' in summary['detector']
-    drops = summary['drops']
-    assert drops['detector_node']['received'] <= 20
-    assert drops['without_detections_message'] + drops['detected_but_not_tracked'] >= summary['dropped_frames']
+    assert summary['detector_node']['received'] <= 20
     assert (out / 'tracks.mp4').stat().st_size > 10_000
     assert (out / 'output_bag' / 'metadata.yaml').is_file()
     rows = (out / 'tracks.txt').read_text().splitlines()
