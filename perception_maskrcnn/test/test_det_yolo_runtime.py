@@ -114,8 +114,11 @@ def test_int8_export_is_keyed_by_its_calibration_images(tiny, tmp_path):
     cached = export_path(tiny, digest, 64, f'int8-{images_digest}', 'openvino')
     assert cached.is_dir() and list(cached.glob('*.xml'))
     stamp = cached.stat().st_mtime_ns
-    create_detector('yolo', tiny, int8_calibration=calibration, **options)
+    one_thread = create_detector('yolo', tiny, int8_calibration=calibration, threads=1, **options)
     assert cached.stat().st_mtime_ns == stamp  # reused
+    # inference_threads reaches OpenVINO: the tracker keeps the other cores.
+    compiled = one_thread.model.predictor.model.backend.ov_compiled_model
+    assert compiled.get_property('INFERENCE_NUM_THREADS') == 1
     # Other calibration images are another export; nothing is written beside the images.
     shutil.copy(ASSETS / 'zidane.jpg', calibration / 'frame1.jpg')
     assert calibration_images(calibration)[1] != images_digest
