@@ -4,7 +4,7 @@
         [--heldout-seeds 4 5 6] [--modes 1:0 2:1 3:2] [--rows SUBSTRING ...] [--out FILE]
 
 On the generated sequences of bench_tracker.py (30 fps, the same seeds: defaults were tuned on
---seeds, --heldout-seeds are reported apart), the detector answers only frames 1, 1+N, 1+2N, ...
+--seeds, --heldout-seeds are reported apart; the dashcam group with config/dashcam_vehicles.yaml), the detector answers only frames 1, 1+N, 1+2N, ...
 and its detections of frame t reach the tracker at frame t+L (mode N:L; 1:0 is every frame at
 once, the reference). Every frame is scored against the full ground truth, as a car uses every
 frame. Rows:
@@ -262,6 +262,9 @@ def main(argv=None):
             base = None
             if group == 'vtest':
                 folder, base = vtest_sequence(data_dir)
+            elif group == 'dashcam':  # the vehicles profile, as bench_tracker.py reports it
+                from perception_deepsort.config import TrackerConfig
+                base = TrackerConfig.from_yaml(bench.DASHCAM_PROFILE).to_dict()
             table_rows = {n: r for n, r in rows(base).items() if not args.rows or n == DEFAULT
                           or any(s in n for s in args.rows)}
             for key, seeds in (seed_sets if group != 'vtest' else [('footage', [])]):
