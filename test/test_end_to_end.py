@@ -33,7 +33,7 @@ def test_tracks_keep_their_ids_through_the_node_graph_and_ctrl_c_is_clean(tmp_pa
     bag = people_bag(tmp_path, frames=FRAMES)
     config = write_people_config(tmp_path / 'people.yaml')
     with running_graph(config) as graph:  # then Ctrl-C: exit 0, no traceback
-        play_bag(bag)
+        play_bag(graph, bag)
         wait_until(lambda: len(graph.tracks) >= FRAMES, timeout=90)
     received, output = graph.tracks, graph.output
     assert 'all nodes stopped cleanly' in output

@@ -163,10 +163,12 @@ def play(args):
                     pass
             if stop.is_set():
                 print(f'{PROG}: interrupted', flush=True)
-            if args.qos == 'reliable':
-                # Let reliable readers fetch the last messages before the writers disappear.
-                for publisher in publishers.values():
-                    publisher.wait_for_all_acked(Duration(seconds=ACK_TIMEOUT_S))
+            # Let reliable readers fetch the last messages before the writers disappear (the
+            # /clock writer is reliable whatever --qos says: without this the last tick, the
+            # time a use_sim_time node stays at, could be lost).
+            reliable = list(publishers.values()) if args.qos == 'reliable' else []
+            for publisher in reliable + ([clock] if clock else []):
+                publisher.wait_for_all_acked(Duration(seconds=ACK_TIMEOUT_S))
     finally:
         reader.close()
         if log_file:
