@@ -171,13 +171,17 @@ def test_hog_finds_a_person_and_warns(caplog):
     assert best_big[2] - best_big[0] > 3 * (best_small[2] - best_small[0])
 
 
-def test_auto_without_weights_falls_back_to_hog(tmp_path, monkeypatch):
-    monkeypatch.setenv('PERCEPTION_WEIGHTS_DIR', str(tmp_path))
+def test_auto_without_weights_falls_back_to_hog_naming_where_it_looked(tmp_path, monkeypatch):
+    monkeypatch.setenv('PERCEPTION_WEIGHTS_DIR', str(tmp_path / 'env'))
+    monkeypatch.setenv('ROS_HOME', str(tmp_path / 'ros'))
     monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch'))
     monkeypatch.chdir(tmp_path)
     detector = create_detector('auto')
     assert detector.name == 'hog'
-    assert 'no weights given or found locally' in detector.describe()
+    looked = [tmp_path / 'env', tmp_path / 'ros' / 'perception' / 'weights',
+              tmp_path / 'torch' / 'hub' / 'checkpoints', tmp_path / 'weights']
+    assert (f'no weights given or found locally (looked in: {", ".join(map(str, looked))})'
+            in detector.describe())
 
 
 def test_auto_finds_weights_in_the_weights_dir(tmp_path, monkeypatch, coco_format_state_dict):
