@@ -199,3 +199,11 @@ def test_hog_without_hog_in_opencv_names_the_cause():
     with pytest.raises(RuntimeError, match=r'OpenCV 5\.0\.0 has no HOG .*xobjdetect.*contrib'):
         people_detector(opencv5_main_modules)
     assert people_detector(cv2).getDescriptorSize() == 3780  # the real one: 64x128 window
+
+
+def test_hog_on_images_smaller_than_its_window_finds_nobody():
+    """OpenCV's HOG crashes the process (SIGSEGV) on an image smaller than its 64x128 window:
+    a tiny or thumbnail camera stream must give no detections, not kill the node."""
+    detector = create_detector('hog')
+    for shape in [(64, 96, 3), (127, 64, 3), (128, 63, 3), (1, 1, 3)]:
+        assert len(detector.detect(np.zeros(shape, np.uint8))) == 0, shape
