@@ -98,7 +98,7 @@ class Player:
     def play(self, reader, connections, bar):
         """Play every message of `connections` once; False when stopped by a signal."""
         start_wall, start_bag = None, None
-        for connection, timestamp, rawdata in reader.messages(connections):
+        for connection, timestamp, rawdata in bag_io.read_messages(reader, connections):
             delay = 0.0
             if self.rate > 0 and start_bag is not None:
                 delay = start_wall + (timestamp - start_bag) * 1e-9 / self.rate - time.monotonic()

@@ -164,7 +164,7 @@ def run_frames(args, reader, connection, processor, writer):
     video, table = AnnotatedVideo(args.out_dir / 'tracks.mp4', fps), TracksTable()
     start = time.perf_counter()
     try:
-        messages = reader.messages([connection])
+        messages = bag_io.read_messages(reader, [connection])
         frames = tqdm(messages, total=total, unit='frame', disable=not getattr(args, 'progress', True))
         for frame, (_, timestamp, raw) in enumerate(frames, 1):
             if frame > total:
