@@ -57,6 +57,7 @@ def check_valid(dets, image_shape, masks=True):
             assert paste_mask(window, origin, image_shape).sum() == window.sum()
 
 
+@pytest.mark.slow  # Mask R-CNN inference on the CPU: ~20 s here
 def test_random_init_maskrcnn_plumbing_and_class_filter(image):
     torch.manual_seed(0)
     detector = create_detector('maskrcnn', device='cpu', score_threshold=0.0, max_detections=20,
@@ -74,6 +75,7 @@ def test_random_init_maskrcnn_plumbing_and_class_filter(image):
     assert len(only) > 0 and set(only.labels()) == set(wanted)
 
 
+@pytest.mark.slow  # Mask R-CNN inference on the CPU: ~20 s here
 def test_read_only_image_from_a_message_buffer_detects_without_warnings(image):
     # The nodes hand detectors a read-only view on the message's pixel bytes.
     torch.manual_seed(0)
