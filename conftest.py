@@ -1,6 +1,6 @@
-"""Shared pytest set-up: every test run talks DDS on loopback only, in its own domain."""
+"""Shared pytest set-up: every test run talks DDS on loopback only, in a ROS domain of its own,
+and leaves no process behind."""
 import os
-import random
 
 # pytest's importlib mode names test modules after their path (perception_maskrcnn.test.x) and
 # would register the ROS package folders as empty namespace packages; import the real
@@ -9,12 +9,25 @@ import perception_bringup  # noqa: F401
 import perception_deepsort  # noqa: F401
 import perception_maskrcnn  # noqa: F401
 import perception_ros_glue  # noqa: F401
+import pytest
 
-# Keep test traffic on this machine and away from any other ROS graph on the network.
-os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
-os.environ.setdefault('ROS_DOMAIN_ID', str(random.Random(os.getpid()).randint(1, 100)))
+from perception_ros_glue import ros_domain
+from perception_ros_glue.ros_testing import kill_descendants
+
+# A domain no live graph and no other test run uses (ros_domain: an exported ROS_DOMAIN_ID is
+# skipped unless PERCEPTION_TEST_KEEP_DOMAIN=1), held by a lock for as long as this run lives.
+_DOMAIN, _DOMAIN_LOCK = ros_domain.reserve_domain()
+os.environ['ROS_DOMAIN_ID'] = str(_DOMAIN)
+if os.environ.get(ros_domain.KEEP_ENV) != '1':
+    # Keep test traffic on this machine and away from any other ROS graph on the network.
+    os.environ['ROS_AUTOMATIC_DISCOVERY_RANGE'] = 'LOCALHOST'
+    os.environ['ROS_STATIC_PEERS'] = ''
 # Torch on a 2-core machine: more threads than cores only adds contention.
 os.environ.setdefault('OMP_NUM_THREADS', '2')
+
+
+def pytest_report_header(config):
+    return f'ROS domain {_DOMAIN} (reserved: {ros_domain.lock_path(_DOMAIN)})'
 
 
 def pytest_addoption(parser):
@@ -26,3 +39,12 @@ def pytest_addoption(parser):
 def pytest_collection_modifyitems(config, items):
     if config.getoption('--reverse'):
         items.reverse()
+
+
+@pytest.fixture(autouse=True, scope='module')
+def no_leftover_processes():
+    """After a test module (its fixtures torn down): any process it started and left running is
+    killed, and the module fails naming it (a leftover node would talk to later tests)."""
+    yield
+    leftovers = kill_descendants(os.getpid())
+    assert not leftovers, f'processes left running by this module, killed: {leftovers}'

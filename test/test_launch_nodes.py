@@ -5,7 +5,9 @@ records what `launch_ros.actions.Node` and the other launch actions were given, 
 argument, a wrong remapping or a broken boolean parse fails here, not first on a vehicle.
 """
 import importlib.util
+import inspect
 import sys
+import tempfile
 import types
 from pathlib import Path
 
@@ -17,25 +19,73 @@ from perception_bringup import graph_spec
 LAUNCH_FILE = Path(__file__).resolve().parents[1] / 'launch' / 'tracking.launch.py'
 
 
+# The constructors of the launch API the launch file calls, as the sources declare them (only
+# the parameter names and kinds matter here). Taken from ros2/launch_ros (humble 0.19.8, jazzy
+# 0.26.6, rolling 0.28.0: launch_ros/actions/node.py Node.__init__, lifecycle_node.py) and
+# ros2/launch (humble 1.0.7, jazzy 3.4.3, rolling 3.7.1: actions/execute_process.py,
+# execute_local.py, action.py, declare_launch_argument.py, opaque_function.py,
+# register_event_handler.py, event_handlers/on_shutdown.py, event_handler.py,
+# launch_description.py). Where they differ, what Humble has (respawn_max_retries is newer).
+# A keyword the real class rejects is a TypeError here too.
+_ACTION = ('condition',)  # launch.Action
+_EXECUTE_LOCAL = ('shell', 'sigterm_timeout', 'sigkill_timeout', 'emulate_tty', 'output',
+                  'output_format', 'cached_output', 'log_cmd', 'on_exit', 'respawn',
+                  'respawn_delay') + _ACTION
+# ExecuteProcess's own (cmd and name are set by Node itself), then ExecuteLocal's.
+_EXECUTE_PROCESS = ('prefix', 'cwd', 'env', 'additional_env') + _EXECUTE_LOCAL
+_NODE = ('package', 'name', 'namespace', 'exec_name', 'parameters', 'remappings',
+         'ros_arguments', 'arguments') + _EXECUTE_PROCESS
+
+
+def _signature(positional=(), required=(), optional=()):
+    """A Signature: positional-or-keyword (with default None when listed as ``(name,)``),
+    then required and optional keyword-only parameters."""
+    params = [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                                default=d) for n, d in positional]
+    params += [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY) for n in required]
+    params += [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=None)
+               for n in optional if n not in required]
+    return inspect.Signature(params)
+
+
+_EMPTY = inspect.Parameter.empty
+SIGNATURES = {
+    'Node': _signature(required=('executable',), optional=_NODE),
+    'LifecycleNode': _signature(required=('executable', 'name', 'namespace'), optional=_NODE),
+    'DeclareLaunchArgument': _signature(positional=[('name', _EMPTY)],
+                                        optional=('default_value', 'description', 'choices')
+                                        + _ACTION),
+    'OpaqueFunction': _signature(required=('function',), optional=('args', 'kwargs') + _ACTION),
+    'RegisterEventHandler': _signature(positional=[('event_handler', _EMPTY)], optional=_ACTION),
+    'OnShutdown': _signature(required=('on_shutdown',), optional=('handle_once',)),
+    'LaunchDescription': _signature(positional=[('initial_entities', None)],
+                                    optional=('deprecated_reason',)),
+}
+
+
 class _Recorded:
-    """An action that keeps its constructor arguments."""
+    """An action that keeps its constructor arguments, checked against its real signature."""
+
+    signature = inspect.Signature()
 
     def __init__(self, *args, **kwargs):
+        self.signature.bind(*args, **kwargs)  # TypeError where the real class raises one
         self.args, self.kwargs = args, kwargs
 
 
-class _RecordedLifecycleNode(_Recorded):
-    """`launch_ros.actions.LifecycleNode`: like Node, but `name` and `namespace` are required."""
+def _recorded(name):
+    """A _Recorded class named after a launch class, with that class's signature."""
+    return type(name, (_Recorded,), {'signature': SIGNATURES[name]})
 
-    def __init__(self, *, name, namespace, **kwargs):
-        super().__init__(name=name, namespace=namespace, **kwargs)
+
+_RecordedLifecycleNode = _recorded('LifecycleNode')
 
 
 class _LaunchConfiguration:
     """`LaunchConfiguration(name).perform(context)`: the argument's value in the context."""
 
-    def __init__(self, name):
-        self.name = name
+    def __init__(self, variable_name, *, default=None):
+        self.name = variable_name
 
     def perform(self, context):
         return context.launch_configurations[self.name]
@@ -44,19 +94,37 @@ class _LaunchConfiguration:
 def _standin_modules():
     """Minimal `launch` and `launch_ros` modules with the names the launch file imports."""
     launch = types.ModuleType('launch')
-    launch.LaunchDescription = _Recorded
+    launch.LaunchDescription = _recorded('LaunchDescription')
     launch.actions = types.ModuleType('launch.actions')
-    launch.actions.DeclareLaunchArgument = _Recorded
-    launch.actions.OpaqueFunction = _Recorded
+    for name in ('DeclareLaunchArgument', 'OpaqueFunction', 'RegisterEventHandler'):
+        setattr(launch.actions, name, _recorded(name))
+    launch.event_handlers = types.ModuleType('launch.event_handlers')
+    launch.event_handlers.OnShutdown = _recorded('OnShutdown')
     launch.substitutions = types.ModuleType('launch.substitutions')
     launch.substitutions.LaunchConfiguration = _LaunchConfiguration
     launch_ros = types.ModuleType('launch_ros')
     launch_ros.actions = types.ModuleType('launch_ros.actions')
-    launch_ros.actions.Node = _Recorded
+    launch_ros.actions.Node = _recorded('Node')
     launch_ros.actions.LifecycleNode = _RecordedLifecycleNode
     return {'launch': launch, 'launch.actions': launch.actions,
+            'launch.event_handlers': launch.event_handlers,
             'launch.substitutions': launch.substitutions,
             'launch_ros': launch_ros, 'launch_ros.actions': launch_ros.actions}
+
+
+def test_the_standin_rejects_what_the_real_constructors_reject():
+    """The stand-in is as strict as the real API: unknown or missing arguments fail."""
+    modules = _standin_modules()
+    node, lifecycle = modules['launch_ros.actions'].Node, modules['launch_ros.actions'].LifecycleNode
+    node(executable='x', package='p', respawn=True, respawn_delay=1.0, output='screen')
+    with pytest.raises(TypeError):
+        node(executable='x', respawn_max_retries=3)  # newer than Humble
+    with pytest.raises(TypeError):
+        node(executable='x', node_name='old')  # the Dashing-era name
+    with pytest.raises(TypeError):
+        lifecycle(executable='x', name='n')  # namespace is required
+    with pytest.raises(TypeError):
+        modules['launch.actions'].DeclareLaunchArgument('a', default='1')  # default_value
 
 
 @pytest.fixture
@@ -181,6 +249,25 @@ def test_cameras_start_one_namespaced_pair_per_camera_from_one_parameter_file(la
         'device': 'cpu', 'n_init': 4}
     rviz = nodes[4]  # one RViz, not namespaced
     assert rviz['package'] == 'rviz2' and 'namespace' not in rviz
+    # The files' folder lives as long as the launch (respawned nodes read them again) and goes
+    # with it: the last action removes it on shutdown.
+    folder = Path(nodes[0]['parameters'][0]).parent
+    assert folder.is_dir() and all(Path(n['parameters'][0]).parent == folder for n in nodes[:4])
+    handler = actions[-1]
+    assert type(handler).__name__ == 'RegisterEventHandler' and len(actions) == 6
+    on_shutdown = handler.args[0]
+    assert type(on_shutdown).__name__ == 'OnShutdown'
+    on_shutdown.kwargs['on_shutdown'](None, None)  # what launch calls with (event, context)
+    assert not folder.exists()
+
+
+def test_a_failing_camera_launch_leaves_no_parameter_folder(launch_file, tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, 'tempdir', str(tmp_path))  # where mkdtemp makes folders
+    config = tmp_path / 'other.yaml'
+    config.write_text('other_node:\n  ros__parameters:\n    a: 1\n')
+    with pytest.raises(ValueError, match='no "detector_node: ros__parameters:" section'):
+        launch_file._nodes(_context(launch_file, cameras='front', config=str(config)))
+    assert not list(tmp_path.glob('perception_params_*'))
 
 
 def test_default_cameras_is_the_single_camera_without_namespace(launch_file):

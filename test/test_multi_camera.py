@@ -47,7 +47,7 @@ def test_two_cameras_from_two_bags_each_namespace_tracks_only_its_camera(tmp_pat
         for name in CAMERAS:
             assert get_parameter(node, f'/{name}/tracker_node', 'max_age') == 7
             assert get_parameter(node, f'/{name}/detector_node', 'backend') == 'hog'
-        play_bags(bags)
+        play_bags(graph, bags)
         tracks = graph.tracks_by_camera
         assert wait_until(lambda: all(len(tracks[n]) >= FRAMES for n in CAMERAS), 90), \
             {n: len(t) for n, t in tracks.items()}

@@ -88,6 +88,24 @@ def open_reader(path):
     return reader
 
 
+def read_messages(reader, connections=None):
+    """``reader.messages(connections)``; a file that breaks off mid-way (a truncated copy, a
+    recording cut by a crash or power loss) ends it with a UserError naming the bag and how
+    many messages could be read, not with the storage library's traceback."""
+    messages = reader.messages(connections) if connections is not None else reader.messages()
+    count = 0
+    while True:
+        try:
+            item = next(messages)
+        except StopIteration:
+            return
+        except Exception as exc:  # sqlite, MCAP and decompression libraries each raise their own
+            raise UserError(f'{reader.path}: unreadable after {count} messages, the file is '
+                            f'truncated or corrupt ({type(exc).__name__}: {exc})') from None
+        count += 1
+        yield item
+
+
 def connections_for(reader, topics=None):
     """The reader's connections on `topics` (all when None); UserError naming any missing topic."""
     if not topics:

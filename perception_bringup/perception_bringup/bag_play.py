@@ -5,6 +5,8 @@ headers, stamps and every other field arrive exactly as recorded, at no conversi
 """
 import argparse
 import csv
+import sys
+import threading
 import time
 from pathlib import Path
 
@@ -39,12 +41,17 @@ def parse_args(argv=None):
     parser.add_argument('--qos', choices=sorted(QOS), default='reliable',
                         help='publisher QoS (default reliable: matches reliable and best-effort readers)')
     parser.add_argument('--wait-for-subscribers', type=float, default=0.0, metavar='SECONDS',
-                        help='before playing, wait up to this long until every topic has '
-                             '--min-subscribers subscribers')
+                        help='before playing, wait up to this long until every topic (and '
+                             '/clock with --clock) has --min-subscribers subscribers')
     parser.add_argument('--min-subscribers', type=int, default=1,
                         help='subscribers per topic that --wait-for-subscribers waits for (default 1)')
     parser.add_argument('--delay', type=float, default=0.0, metavar='SECONDS',
                         help='sleep this long before playing (after any wait for subscribers)')
+    parser.add_argument('--start-paused', action='store_true',
+                        help='after any wait for subscribers, play once a line (Enter) is read on '
+                             'standard input or it closes: a subscriber that the player sees may '
+                             'not have matched the player yet, and what it misses meanwhile is '
+                             'lost; a harness starts the playback once its readers report the match')
     parser.add_argument('--publish-log', type=Path, default=None,
                         help='write topic, header stamp (ns) and wall publish time (ns) of every '
                              'message with a header to this CSV (for latency measurements)')
@@ -53,6 +60,17 @@ def parse_args(argv=None):
     if args.rate < 0:
         parser.error('--rate must be >= 0')
     return args
+
+
+def wait_for_start_line(stop):
+    """Block until a line (or end of file) comes on standard input, or ``stop`` is set; returns
+    whether to play."""
+    line_read = threading.Event()
+    threading.Thread(target=lambda: (sys.stdin.readline(), line_read.set()), daemon=True).start()
+    while not line_read.wait(0.05):
+        if stop.is_set():
+            return False
+    return not stop.is_set()
 
 
 def wait_for_subscribers(node, publishers, timeout, count, stop):
@@ -80,7 +98,7 @@ class Player:
     def play(self, reader, connections, bar):
         """Play every message of `connections` once; False when stopped by a signal."""
         start_wall, start_bag = None, None
-        for connection, timestamp, rawdata in reader.messages(connections):
+        for connection, timestamp, rawdata in bag_io.read_messages(reader, connections):
             delay = 0.0
             if self.rate > 0 and start_bag is not None:
                 delay = start_wall + (timestamp - start_bag) * 1e-9 / self.rate - time.monotonic()
@@ -128,8 +146,12 @@ def play(args):
                                                           QOS[args.qos]) for c in connections}
             clock = node.create_publisher(Clock, '/clock', 10) if args.clock else None
             if args.wait_for_subscribers > 0:
-                wait_for_subscribers(node, publishers, args.wait_for_subscribers,
+                waited = {**publishers, **({'/clock': clock} if clock else {})}
+                wait_for_subscribers(node, waited, args.wait_for_subscribers,
                                      args.min_subscribers, stop)
+            if args.start_paused:
+                print(f'{PROG}: paused: press Enter to play', flush=True)
+                wait_for_start_line(stop)
             stop.wait(args.delay)
             log_writer = csv.writer(log_file) if log_file else None
             if log_writer:
@@ -141,10 +163,12 @@ def play(args):
                     pass
             if stop.is_set():
                 print(f'{PROG}: interrupted', flush=True)
-            if args.qos == 'reliable':
-                # Let reliable readers fetch the last messages before the writers disappear.
-                for publisher in publishers.values():
-                    publisher.wait_for_all_acked(Duration(seconds=ACK_TIMEOUT_S))
+            # Let reliable readers fetch the last messages before the writers disappear (the
+            # /clock writer is reliable whatever --qos says: without this the last tick, the
+            # time a use_sim_time node stays at, could be lost).
+            reliable = list(publishers.values()) if args.qos == 'reliable' else []
+            for publisher in reliable + ([clock] if clock else []):
+                publisher.wait_for_all_acked(Duration(seconds=ACK_TIMEOUT_S))
     finally:
         reader.close()
         if log_file:

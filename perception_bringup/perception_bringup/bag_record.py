@@ -1,8 +1,10 @@
 """perception-bag-record: record topics of the running graph to a rosbag2 (raw CDR, no conversion).
 
 Types are discovered from the graph; a topic that appears later is subscribed when it does.
-Ctrl-C or SIGTERM stops between two messages and closes the bag, so what was recorded stays
-readable.
+Each change in the number of publishers matched on a topic is logged ("matched 1 publisher(s)
+on /x"): a publisher sees the recorder a moment before the recorder has matched it, and what it
+sends meanwhile is not recorded. Ctrl-C or SIGTERM stops between two messages, writes what DDS
+already delivered and closes the bag, so what was recorded stays readable.
 """
 import argparse
 import time
@@ -47,6 +49,16 @@ class Recorder:
         self.node, self.writer, self.pending = node, writer, list(topics)
         self.counts = {}
         self.subscriptions = []
+        self.matched = {}  # topic -> publishers matched at the last check
+
+    def check(self):
+        """Subscribe to new topics (``discover``) and log changes of the matched publishers."""
+        self.discover()
+        for subscription in self.subscriptions:
+            topic, count = subscription.topic_name, subscription.get_publisher_count()
+            if self.matched.get(topic) != count:
+                self.matched[topic] = count
+                self.node.get_logger().info(f'matched {count} publisher(s) on {topic}')
 
     def discover(self):
         """Subscribe to every pending topic that now has a publisher with a known type."""
@@ -86,8 +98,8 @@ def record(args):
     try:
         with ros_node('bag_record') as (node, stop):
             recorder = Recorder(node, writer, args.topics)
-            recorder.discover()
-            node.create_timer(DISCOVERY_PERIOD_S, recorder.discover)
+            recorder.check()
+            node.create_timer(DISCOVERY_PERIOD_S, recorder.check)
             deadline = None if args.duration is None else time.monotonic() + args.duration
             executor = SingleThreadedExecutor(context=node.context)
             executor.add_node(node)

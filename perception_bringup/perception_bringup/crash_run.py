@@ -80,7 +80,8 @@ def crash_during_bag(graph, bag, frames, fps, start_s, kill_after, rate=0.5, tim
     """Play ``bag`` (``frames`` at ``fps`` from ``start_s``) into ``graph`` at ``rate``, SIGKILL
     its detector after ``kill_after`` tracks messages, wait for the bag's end; returns the Outage."""
     received, fused = [], []  # (wall arrival, message), polled from graph.tracks / graph.fused
-    player = threading.Thread(target=play_bags, args=([bag],), kwargs={'rate': rate}, daemon=True)
+    player = threading.Thread(target=play_bags, args=(graph, [bag]), kwargs={'rate': rate},
+                              daemon=True)
     player.start()
 
     def poll():

@@ -211,7 +211,8 @@ def run_frames(args, reader, connection, processor, writer):
     fps = round((connection.msgcount - 1) / duration_s, 3) if connection.msgcount > 1 else 10.0
     video, table = AnnotatedVideo(args.out_dir / 'tracks.mp4', fps), TracksTable()
     messages = ((timestamp, deserialize_message(raw, msg_class))
-                for _, timestamp, raw in itertools.islice(reader.messages([connection]), total))
+                for _, timestamp, raw in itertools.islice(bag_io.read_messages(reader, [connection]),
+                                                          total))
     start = time.perf_counter()
     frames = detections = 0
     try:

@@ -3,13 +3,15 @@ import contextlib
 import os
 import signal
 import subprocess
+import tempfile
 import threading
 
 import cv2
 import numpy as np
 
 from perception_bringup import video_to_bag
-from perception_ros_glue.ros_testing import wait_until
+from perception_ros_glue.ros_testing import (descendants, kill_tree, popen_group, stop_group,
+                                             wait_until)
 
 FPS = 10.0
 START_S = 1000.0
@@ -48,9 +50,15 @@ def make_bag(tmp_path, name='in_bag', frames=12, extra=()):
 
 
 def run_tool(*argv, timeout=60):
-    """Run a console script; returns the CompletedProcess (text output)."""
-    return subprocess.run(list(argv), capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, 'PYTHONUNBUFFERED': '1'})
+    """Run a console script; returns the CompletedProcess (text output). After ``timeout`` s it
+    is killed with everything it started (TimeoutExpired)."""
+    proc = popen_group(list(argv), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                       env={**os.environ, 'PYTHONUNBUFFERED': '1'})
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    finally:
+        kill_tree(proc)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
 def assert_no_traceback(*outputs):
@@ -76,35 +84,76 @@ def people_bag(tmp_path, frames=16, name='people_bag', objects=2, seed=3, extra=
     return tmp_path / name
 
 
-def write_people_config(path, **tracker):
-    """A parameter file for people_bag: HOG at a lower threshold, CPU, queued reliable inputs."""
-    tracker_lines = ''.join(f'    {k}: {v}\n' for k, v in {'n_init': 2, 'device': 'cpu', 'qos': 'reliable',
-                                                          **tracker}.items())
-    path.write_text('detector_node:\n  ros__parameters:\n    backend: hog\n    device: cpu\n'
-                    '    score_threshold: 0.3\n    qos: reliable\n    queue_size: 100\n'
-                    f'    publish_annotated: true\ntracker_node:\n  ros__parameters:\n{tracker_lines}')
-    return path
-
-
 class RunningGraph:
     """What ``running_graph`` yields: the listener ``node`` and what it received; ``output``
     (the graph's) once stopped."""
 
-    def __init__(self, node, namespaces):
-        self.node, self.tracks, self.fused, self.clocks, self.output = node, [], [], [], ''
+    def __init__(self, node, cameras):
+        self.node, self.cameras, self.tracks, self.fused, self.clocks = node, cameras, [], [], []
+        self.output = ''
         self.diagnostics = {}  # node's full name -> its newest /diagnostics values
+        self.diagnostic_stamps = {}  # node's full name -> header stamps (ns) of its /diagnostics
         # Tracks of each camera namespace ('' = the default camera's: the same list as tracks).
-        self.tracks_by_camera = {ns: (self.tracks if not ns else []) for ns in namespaces}
+        self.tracks_by_camera = {ns: (self.tracks if not ns else []) for ns in cameras}
         self.process = None  # the perception-run-graph process
+
+    def on_diagnostics(self, msg):
+        """Keep each node's newest values and every stamp (the node's clock at publishing)."""
+        for status in msg.status:
+            self.diagnostics[status.name] = {kv.key: kv.value for kv in status.values}
+            self.diagnostic_stamps.setdefault(status.name, []).append(
+                msg.header.stamp.sec * 10**9 + msg.header.stamp.nanosec)
+
+    def node_names(self):
+        """Full names of the graph's detector and tracker nodes."""
+        return [f'{"/" + ns if ns else ""}/{name}' for ns in self.cameras
+                for name in ('detector_node', 'tracker_node')]
+
+    def ours(self, name):
+        """Whether the /diagnostics of node ``name`` come from a process of this graph (a node
+        another test left behind must not pass for one of ours)."""
+        pid = self.diagnostics.get(name, {}).get('pid')
+        return pid is not None and int(pid) in descendants(self.process.pid)
+
+    def matched(self, name, key):
+        """DDS matches the node ``name`` reports under ``key`` (0 before it reports any)."""
+        return int(self.diagnostics.get(name, {}).get(key, 0))
+
+    def inputs_matched(self, clock=False):
+        """Whether every node reports a matched publisher on its camera topic (the tracker only
+        when it subscribes to images) and, with ``clock``, on /clock."""
+        for ns, topic in self.cameras.items():
+            for name in ('detector_node', 'tracker_node'):
+                full = f'{"/" + ns if ns else ""}/{name}'
+                keys = [f'publishers {t}' for t in [topic] + (['/clock'] if clock else [])]
+                if name == 'tracker_node':
+                    keys = [k for k in keys if k in self.diagnostics.get(full, {})]
+                if not all(self.matched(full, k) >= 1 for k in keys):
+                    return False
+        return True
+
+
+def write_people_config(path, reliable=True, **tracker):
+    """A parameter file for people_bag: HOG at a lower threshold, CPU; ``reliable``: queued
+    reliable inputs (every frame counts) instead of the nodes' default sensor-data QoS."""
+    inputs = '    qos: reliable\n    queue_size: 100\n' if reliable else ''
+    tracker_lines = ''.join(f'    {k}: {v}\n' for k, v in {'n_init': 2, 'device': 'cpu',
+                                                          **({'qos': 'reliable'} if reliable else {}),
+                                                          **tracker}.items())
+    path.write_text('detector_node:\n  ros__parameters:\n    backend: hog\n    device: cpu\n'
+                    f'    score_threshold: 0.3\n{inputs}'
+                    f'    publish_annotated: true\ntracker_node:\n  ros__parameters:\n{tracker_lines}')
+    return path
 
 
 @contextlib.contextmanager
 def running_graph(config, image_topic='/camera/image_raw', *graph_args, cameras=None):
-    """perception-run-graph with a spun listener node collecting /tracks, /tracks/fused and /clock; waits until
-    the graph is wired, the detector-tracker match as the nodes report it (every frame must
-    count). On exit: Ctrl-C, and the graph must stop cleanly (exit 0, no traceback).
-    ``cameras``: {namespace: image topic} for --cameras; then /<namespace>/tracks are collected
-    in ``tracks_by_camera``."""
+    """perception-run-graph with a spun listener node collecting /tracks, /tracks/fused, /clock
+    and /diagnostics; waits until the graph is wired as the nodes themselves report it (their
+    DDS matches in /diagnostics: every frame must count) and the nodes are this graph's. On exit:
+    Ctrl-C, and the graph must stop cleanly (exit 0, no traceback); on any exit path nothing
+    of it keeps running. ``cameras``: {namespace: image topic} for --cameras; then
+    /<namespace>/tracks are collected in ``tracks_by_camera``."""
     from diagnostic_msgs.msg import DiagnosticArray
     from perception_msgs.msg import TrackedObjectArray
     from rclpy.qos import QoSProfile, ReliabilityPolicy
@@ -119,65 +168,119 @@ def running_graph(config, image_topic='/camera/image_raw', *graph_args, cameras=
                                            graph.tracks_by_camera[ns].append, reliable)
                   for ns in cameras]
     if '' in cameras:  # the default camera's fused detection frames (tracks/fused)
-        node.create_subscription(TrackedObjectArray, '/tracks/fused', graph.fused.append, reliable)
+        fused_sub = node.create_subscription(TrackedObjectArray, '/tracks/fused',
+                                             graph.fused.append, reliable)
     node.create_subscription(Clock, '/clock', graph.clocks.append, 100)
-    node.create_subscription(DiagnosticArray, '/diagnostics', lambda m: graph.diagnostics.update(
-        {s.name: {kv.key: kv.value for kv in s.values} for s in m.status}), reliable)
+    node.create_subscription(DiagnosticArray, '/diagnostics', graph.on_diagnostics, reliable)
     stop = threading.Event()
     spinner = threading.Thread(target=lambda: [executor.spin_once(timeout_sec=0.05)
                                                for _ in iter(stop.is_set, True)], daemon=True)
     spinner.start()
-    # A generous stop timeout: torch's interpreter exit alone can take seconds on a loaded CI box.
     if any(cameras):
         graph_args = ('--cameras', ','.join(f'{ns}:{topic}' for ns, topic in cameras.items()),
                       *graph_args)
-    process = subprocess.Popen(['perception-run-graph', '--config', str(config), '--image-topic',
-                                image_topic, '--stop-timeout', '60', *graph_args],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    # A file, not a pipe: a chatty graph never blocks on a full pipe nobody reads meanwhile.
+    log = tempfile.TemporaryFile('w+')
+    # A generous stop timeout: torch's interpreter exit alone can take seconds on a loaded CI box.
+    process = popen_group(['perception-run-graph', '--config', str(config), '--image-topic',
+                           image_topic, '--stop-timeout', '60', *graph_args],
+                          stdout=log, stderr=subprocess.STDOUT, text=True)
     graph.process = process
 
     def wired_camera(ns, topic, track_sub):
-        # The detector-tracker link as both nodes see it (DDS matches, from their diagnostics):
-        # the graph seen from here can be complete a while before those two have matched.
+        # The links as the nodes see them: a reader that sees a writer may not be matched by it
+        # yet (and misses what it sends meanwhile), so each side's own count is waited for.
         prefix = f'/{ns}' if ns else ''
-        detector = graph.diagnostics.get(f'{prefix}/detector_node', {})
-        tracker = graph.diagnostics.get(f'{prefix}/tracker_node', {})
+        detector, tracker = f'{prefix}/detector_node', f'{prefix}/tracker_node'
         return (node.count_subscribers(topic) >= 2 and track_sub.get_publisher_count() >= 1
-                and int(detector.get('detections_subscribers', 0)) >= 1
-                and int(tracker.get('detections_publishers', 0)) >= 1)
+                and graph.matched(detector, 'detections_subscribers') >= 1
+                and graph.matched(tracker, 'detections_publishers') >= 1
+                and graph.matched(tracker, f'subscribers {prefix}/tracks') >= 1
+                and (ns or (fused_sub.get_publisher_count() >= 1
+                            and graph.matched(tracker, 'subscribers /tracks/fused') >= 1))
+                and graph.ours(detector) and graph.ours(tracker))
     try:
-        wired = wait_until(lambda: all(wired_camera(ns, topic, sub) for (ns, topic), sub
-                                       in zip(cameras.items(), track_subs))
-                           or process.poll() is not None, timeout=180)
-        assert wired and process.poll() is None, f'graph not wired in 180 s (exit {process.poll()})'
-        yield graph
+        try:
+            wired = wait_until(lambda: all(wired_camera(ns, topic, sub) for (ns, topic), sub
+                                           in zip(cameras.items(), track_subs))
+                               or process.poll() is not None, timeout=180)
+            assert wired and process.poll() is None, \
+                f'graph not wired in 180 s (exit {process.poll()}): {graph.diagnostics}'
+            yield graph
+        finally:
+            stop_group(process, signal.SIGINT, timeout=120)
+            log.seek(0)
+            graph.output = log.read()
+            log.close()
+            stop.set()
+            spinner.join()
+            close_test_node(context, node, executor)
+            print(graph.output)  # shown by pytest when the test fails
     finally:
-        process.send_signal(signal.SIGINT)
-        graph.output, _ = process.communicate(timeout=120)
-        stop.set()
-        spinner.join()
-        close_test_node(context, node, executor)
-        print(graph.output)  # shown by pytest when the test fails
+        kill_tree(process)
     assert process.returncode == 0 and 'all nodes stopped cleanly' in graph.output, graph.output
     assert_no_traceback(graph.output)
 
 
-def play_bag(bag, *args):
-    """perception-bag-play at half speed into both nodes (they queue reliable inputs);
-    --delay 1: the player sees its readers matched a moment before they have matched it."""
-    return play_bags([bag], *args)[0]
+def start_player(bag, *args):
+    """perception-bag-play ``--start-paused`` in a process group of its own (``resume`` starts
+    the playback), output in ``player.log``."""
+    log = tempfile.TemporaryFile('w+')
+    player = popen_group(['perception-bag-play', str(bag), '--start-paused', *args],
+                         stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT, text=True)
+    player.log = log
+    return player
 
 
-def play_bags(bags, *args, rate=0.5):
-    """play_bag for several bags at once (one player each), e.g. one bag per camera."""
-    players = [subprocess.Popen(['perception-bag-play', str(bag), '--rate', str(rate), '--quiet',
-                                 '--wait-for-subscribers', '60', '--min-subscribers', '2',
-                                 '--delay', '1', *args], stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True) for bag in bags]
-    results = []
-    for player in players:
-        out, err = player.communicate(timeout=240)
-        assert player.returncode == 0, err
-        assert_no_traceback(out, err)
-        results.append(subprocess.CompletedProcess(player.args, player.returncode, out, err))
-    return results
+def resume(player):
+    """Start the playback of a ``start_player`` player."""
+    player.stdin.write('\n')
+    player.stdin.close()
+
+
+def close_player(player):
+    """Kill a ``start_player`` player (if still running) with its group; returns its output."""
+    kill_tree(player)
+    if not player.log.closed:
+        player.log.seek(0)
+        player.output = player.log.read()
+        player.log.close()
+    return player.output
+
+
+def finish_player(player, timeout=240):
+    """Wait for a player's end (TimeoutExpired after ``timeout``), then ``close_player``."""
+    try:
+        player.wait(timeout)
+    finally:
+        output = close_player(player)
+    return output
+
+
+def play_bag(graph, bag, *args):
+    """play_bags for one bag."""
+    return play_bags(graph, [bag], *args)[0]
+
+
+def play_bags(graph, bags, *args, rate=0.5):
+    """Play ``bags`` (one player each, e.g. one per camera) into ``graph`` at half speed (the
+    nodes queue reliable inputs): the playback starts once every node of the graph reports a
+    matched publisher on its camera topic (and on /clock when ``--clock`` is given). Each
+    player must exit 0 without a traceback; returns their outputs."""
+    players = [start_player(bag, '--rate', str(rate), '--quiet', '--wait-for-subscribers', '60',
+                            '--min-subscribers', '2', *args) for bag in bags]
+    try:
+        clock = '--clock' in args
+        assert wait_until(lambda: graph.inputs_matched(clock)
+                          or any(p.poll() is not None for p in players), 60), \
+            f'the nodes never matched the players: {graph.diagnostics}'
+        for player in players:
+            resume(player)
+        outputs = [finish_player(player) for player in players]
+    finally:
+        for player in players:
+            close_player(player)  # on every exit path
+    for player, output in zip(players, outputs):
+        assert player.returncode == 0, output
+        assert_no_traceback(output)
+    return outputs

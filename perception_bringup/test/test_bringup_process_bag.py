@@ -1,6 +1,7 @@
 """perception-process-bag: every frame, all outputs, and byte-identical tracks on a second run."""
 import json
 
+import pytest
 from perception_msgs.msg import TrackedObjectArray
 from rclpy.serialization import deserialize_message
 
@@ -69,6 +70,7 @@ def test_process_bag_refuses_to_overwrite_earlier_results(tmp_path):
     assert_no_traceback(again.stderr)
 
 
+@pytest.mark.slow  # a process pool and a Ray instance: ~100 s here
 def test_many_bags_in_parallel_locally_and_on_ray_match_each_bag_alone(tmp_path):
     """A folder of bags, a broken bag and a list file: every good bag's tracks are byte-identical
     to processing it alone, on a local pool of 2 and on a local Ray instance with 2 workers; the
@@ -105,6 +107,7 @@ def test_many_bags_in_parallel_locally_and_on_ray_match_each_bag_alone(tmp_path)
         (tmp_path / 'ray' / 'drive1' / 'tracks.txt').read_bytes()
 
 
+@pytest.mark.slow  # starts Ray: ~45 s here
 def test_batch_inputs_that_name_nothing_are_user_errors(tmp_path):
     for argv, message in (([str(tmp_path / 'nope*')], 'matches nothing'),
                           ([str(tmp_path)], 'holds no rosbag2'),

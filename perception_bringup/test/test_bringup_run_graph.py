@@ -1,6 +1,7 @@
-"""perception-run-graph: a node that dies takes the graph down with a non-zero exit and its name."""
-import subprocess
+"""perception-run-graph: a node that dies takes the graph down with a non-zero exit and its name.
 
+Each run goes through ``run_tool``: on a timeout the runner is killed with its nodes (they run in
+sessions of their own, so killing the runner alone would leave them running)."""
 from perception_bringup import graph_spec
 from perception_bringup.testing import assert_no_traceback, run_tool
 
@@ -27,8 +28,8 @@ def test_a_node_that_dies_stops_the_graph_with_a_nonzero_exit(tmp_path):
     text = graph_spec.DEFAULT_CONFIG.read_text()
     config.write_text(text.replace("weights: ''", f"weights: '{tmp_path / 'missing.pth'}'", 1)
                       .replace('backend: auto', 'backend: maskrcnn', 1))
-    result = subprocess.run(['perception-run-graph', '--config', str(config), '--device', 'cpu',
-                             '--stop-timeout', '30'], capture_output=True, text=True, timeout=240)
+    result = run_tool('perception-run-graph', '--config', str(config), '--device', 'cpu',
+                      '--stop-timeout', '30', timeout=240)
     assert result.returncode == 1, result.stdout
     assert 'detector_node exited with code 1 while the graph was running' in result.stdout
     # The node's own reason reaches the user, prefixed with its name.

@@ -57,6 +57,7 @@ def check_valid(dets, image_shape, masks=True):
             assert paste_mask(window, origin, image_shape).sum() == window.sum()
 
 
+@pytest.mark.slow  # Mask R-CNN inference on the CPU: ~20 s here
 def test_random_init_maskrcnn_plumbing_and_class_filter(image):
     torch.manual_seed(0)
     detector = create_detector('maskrcnn', device='cpu', score_threshold=0.0, max_detections=20,
@@ -74,6 +75,7 @@ def test_random_init_maskrcnn_plumbing_and_class_filter(image):
     assert len(only) > 0 and set(only.labels()) == set(wanted)
 
 
+@pytest.mark.slow  # Mask R-CNN inference on the CPU: ~20 s here
 def test_read_only_image_from_a_message_buffer_detects_without_warnings(image):
     # The nodes hand detectors a read-only view on the message's pixel bytes.
     torch.manual_seed(0)
@@ -171,13 +173,17 @@ def test_hog_finds_a_person_and_warns(caplog):
     assert best_big[2] - best_big[0] > 3 * (best_small[2] - best_small[0])
 
 
-def test_auto_without_weights_falls_back_to_hog(tmp_path, monkeypatch):
-    monkeypatch.setenv('PERCEPTION_WEIGHTS_DIR', str(tmp_path))
+def test_auto_without_weights_falls_back_to_hog_naming_where_it_looked(tmp_path, monkeypatch):
+    monkeypatch.setenv('PERCEPTION_WEIGHTS_DIR', str(tmp_path / 'env'))
+    monkeypatch.setenv('ROS_HOME', str(tmp_path / 'ros'))
     monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch'))
     monkeypatch.chdir(tmp_path)
     detector = create_detector('auto')
     assert detector.name == 'hog'
-    assert 'no weights given or found locally' in detector.describe()
+    looked = [tmp_path / 'env', tmp_path / 'ros' / 'perception' / 'weights',
+              tmp_path / 'torch' / 'hub' / 'checkpoints', tmp_path / 'weights']
+    assert (f'no weights given or found locally (looked in: {", ".join(map(str, looked))})'
+            in detector.describe())
 
 
 def test_auto_finds_weights_in_the_weights_dir(tmp_path, monkeypatch, coco_format_state_dict):
@@ -195,3 +201,11 @@ def test_hog_without_hog_in_opencv_names_the_cause():
     with pytest.raises(RuntimeError, match=r'OpenCV 5\.0\.0 has no HOG .*xobjdetect.*contrib'):
         people_detector(opencv5_main_modules)
     assert people_detector(cv2).getDescriptorSize() == 3780  # the real one: 64x128 window
+
+
+def test_hog_on_images_smaller_than_its_window_finds_nobody():
+    """OpenCV's HOG crashes the process (SIGSEGV) on an image smaller than its 64x128 window:
+    a tiny or thumbnail camera stream must give no detections, not kill the node."""
+    detector = create_detector('hog')
+    for shape in [(64, 96, 3), (127, 64, 3), (128, 63, 3), (1, 1, 3)]:
+        assert len(detector.detect(np.zeros(shape, np.uint8))) == 0, shape

@@ -86,6 +86,7 @@ def test_ultralytics_never_installs_packages():
     assert check_requirements('perception-no-such-package-xyz>=1.0', install=True) is False
 
 
+@pytest.mark.slow  # two exports of the people checkpoint: ~40 s here
 @pytest.mark.parametrize('runtime', ['openvino', 'onnx'])
 def test_exported_checkpoint_gives_pytorchs_detections(runtime, street, tmp_path_factory):
     """The real people checkpoint (exported once per run into a temporary folder)."""
@@ -101,6 +102,7 @@ def test_exported_checkpoint_gives_pytorchs_detections(runtime, street, tmp_path
     assert shares['reference_matched'] >= 0.95 and shares['other_matched'] >= 0.95, shares
 
 
+@pytest.mark.slow  # two int8 exports (calibration): ~40 s here
 def test_int8_export_is_keyed_by_its_calibration_images(tiny, tmp_path):
     calibration = tmp_path / 'frames'
     calibration.mkdir()
@@ -142,6 +144,7 @@ def test_precision_errors_name_the_fix(tiny, tmp_path):
                         int8_calibration=tmp_path)
 
 
+@pytest.mark.slow  # an int8 export of the people checkpoint: ~50 s here
 def test_int8_checkpoint_finds_the_people_pytorch_finds(street, tmp_path_factory, tmp_path):
     """Quantized on bus.jpg alone; zidane.jpg was not seen by the calibration."""
     weights = person_weights(tmp_path_factory)

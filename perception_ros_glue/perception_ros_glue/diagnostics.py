@@ -2,8 +2,8 @@
 
 Each node keeps cumulative counters (a ``Counters``) and publishes one ``DiagnosticStatus``
 every ``diagnostics_publish_period_s`` (1 s): input and output rates, drops by reason and their
-share, mean latency over the last period, what it runs (model, runtime, device) and its
-lifecycle state. The level follows thresholds that are node parameters:
+share, mean latency over the last period, what it runs (model, runtime, device), its
+lifecycle state, its process id and its DDS matches (``matched_endpoints``). The level follows thresholds that are node parameters:
 
 - ERROR: active and no input for ``diag_error_no_input_s``;
 - WARN: more than ``diag_warn_drop_ratio`` of the period's input was dropped, or the mean
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import os
 import threading
 import time
 
@@ -176,6 +177,25 @@ def evaluate(previous: Snapshot, current: Snapshot, thresholds: Thresholds, acti
     return level, '; '.join(problems) or 'ok', values
 
 
+# ROS's own topics every node has: their matches say nothing about the graph.
+_INTERNAL_TOPICS = ('/rosout', '/parameter_events', '/diagnostics')
+
+
+def matched_endpoints(node) -> dict:
+    """``{'publishers <topic>': n}`` for each of the node's subscriptions and ``{'subscribers
+    <topic>': n}`` for each of its publishers: the writers / readers DDS matched with it.
+
+    Seen from the node itself: a peer that sees this node is not yet matched by it (a message
+    sent meanwhile is lost), so tools and tests wait for these before sending."""
+    def ours(topic):
+        return topic not in _INTERNAL_TOPICS and not topic.endswith('/transition_event')
+    found = {f'publishers {s.topic_name}': s.get_publisher_count()
+             for s in node.subscriptions if ours(s.topic_name)}
+    found.update({f'subscribers {p.topic_name}': p.get_subscription_count()
+                  for p in node.publishers if ours(p.topic_name)})
+    return found
+
+
 class NodeDiagnostics:
     """Publishes a node's status on ``/diagnostics`` every period, whatever its lifecycle state.
 
@@ -217,7 +237,8 @@ class NodeDiagnostics:
             for extra_level, text in self._problems():
                 message = text if level == OK else f'{message}; {text}'
                 level = max(level, extra_level)
-        values = {**values, **{k: str(v) for k, v in self._describe().items()}}
+        extra = {**self._describe(), **matched_endpoints(self.node), 'pid': os.getpid()}
+        values = {**values, **{k: str(v) for k, v in extra.items()}}
         return DiagnosticStatus(
             level=bytes([level]), name=self.node.get_fully_qualified_name(),
             message=message, hardware_id=self.node.get_fully_qualified_name(),

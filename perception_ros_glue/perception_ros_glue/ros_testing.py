@@ -1,28 +1,118 @@
 """Helpers for tests that run nodes as real processes and talk to them over DDS."""
 from __future__ import annotations
 
+import contextlib
+import itertools
 import os
 import shutil
 import signal
 import subprocess
 import tempfile
 import time
+from pathlib import Path
 
 import rclpy
 import rclpy.executors
 from builtin_interfaces.msg import Time
 
 
-class NodeProcess:
-    """An installed node executable run with ``--ros-args``; output goes to a temporary log file."""
+def descendants(pid: int) -> list[int]:
+    """Process ids of every living descendant of ``pid`` (children first), from /proc (Linux).
 
-    def __init__(self, executable: str, ros_args=(), env=None):
-        path = shutil.which(executable)
+    Processes in sessions of their own (perception-run-graph's nodes) are found too."""
+    children: dict[int, list[int]] = {}
+    for stat in Path('/proc').glob('[0-9]*/stat'):
+        try:
+            text = stat.read_text()
+        except OSError:  # it ended meanwhile
+            continue
+        # "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+        state, ppid = text[text.rindex(')') + 2:].split()[:2]
+        if state != 'Z':
+            children.setdefault(int(ppid), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _command(pid: int) -> str:
+    """The command line of a process ('' when it has ended)."""
+    try:
+        return Path(f'/proc/{pid}/cmdline').read_bytes().replace(b'\0', b' ').decode().strip()
+    except OSError:
+        return ''
+
+
+def _kill(pids) -> list[str]:
+    """SIGKILL each process; ``'pid command'`` of those that were still there."""
+    killed = []
+    for pid in pids:
+        command = _command(pid)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+            killed.append(f'{pid} {command[:200]}')
+    return killed
+
+
+def kill_descendants(pid: int) -> list[str]:
+    """SIGKILL every living descendant of ``pid``; returns ``'pid command'`` of each killed."""
+    return _kill(descendants(pid))
+
+
+def kill_tree(proc: subprocess.Popen) -> None:
+    """SIGKILL ``proc``, its process group and every descendant (also those in other sessions),
+    and reap it. For every exit path of a test: nothing it started keeps running."""
+    if proc.poll() is None:
+        tree = descendants(proc.pid)  # first: once it is dead its orphans are no longer its own
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # the leader lives: the group is still its own
+        _kill(tree)
+    proc.wait()
+
+
+def popen_group(argv, **kwargs) -> subprocess.Popen:
+    """``subprocess.Popen`` in a process group of its own (``kill_tree`` and ``stop_group`` end it
+    with every child; a terminal's Ctrl-C does not reach it behind the test's back)."""
+    return subprocess.Popen(argv, start_new_session=True, **kwargs)
+
+
+def stop_group(proc: subprocess.Popen, sig=signal.SIGINT, timeout: float = 30.0) -> int:
+    """Send ``sig`` to ``proc``'s process group and wait; ``kill_tree`` when it does not end in
+    time; children that outlive it are killed. Returns the exit code."""
+    if proc.poll() is None:
+        tree = descendants(proc.pid)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, sig)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            kill_tree(proc)
+        _kill(tree)  # children that outlived it (pids are not reused within seconds)
+    return proc.returncode
+
+
+class ToolProcess:
+    """A command run in a process group of its own; output goes to a temporary log file. Use as
+    a context manager, or ``close()`` it in a ``finally``: the process and its children are
+    killed on every exit path."""
+
+    def __init__(self, argv, env=None):
+        path = shutil.which(argv[0])
         if path is None:
-            raise FileNotFoundError(f'{executable} is not on PATH (source scripts/env.sh)')
-        self._log = tempfile.NamedTemporaryFile('w+', prefix=f'{executable}-', suffix='.log')
-        self.proc = subprocess.Popen([path, '--ros-args', *ros_args], stdout=self._log,
-                                     stderr=subprocess.STDOUT, env=env or dict(os.environ))
+            raise FileNotFoundError(f'{argv[0]} is not on PATH (source scripts/env.sh)')
+        self._log = tempfile.NamedTemporaryFile('w+', prefix=f'{Path(argv[0]).name}-',
+                                                suffix='.log')
+        self.proc = popen_group([path, *argv[1:]], stdout=self._log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, env=env or dict(os.environ))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
 
     def output(self) -> str:
         """Everything the process printed so far."""
@@ -34,20 +124,33 @@ class NodeProcess:
         return self.proc.wait(timeout)
 
     def stop(self, sig=signal.SIGINT, timeout: float = 30.0) -> int:
-        """Send ``sig`` (Ctrl-C by default) and wait; kills it if it does not stop in time."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        return self.proc.returncode
+        """Send ``sig`` (Ctrl-C by default) to its group and wait; killed if it does not stop in
+        time (the exit code then says so: -9)."""
+        return stop_group(self.proc, sig, timeout)
 
     def close(self) -> None:
-        """Stop the process (if running) and delete its log."""
-        self.stop()
-        self._log.close()
+        """Stop the process (if running), kill what is left of its group, delete its log."""
+        try:
+            self.stop()
+        finally:
+            kill_tree(self.proc)
+            self._log.close()
+
+
+class NodeProcess(ToolProcess):
+    """An installed node executable run with ``--ros-args`` (see ``ToolProcess``)."""
+
+    def __init__(self, executable: str, ros_args=(), env=None):
+        super().__init__([executable, '--ros-args', *ros_args], env)
+
+
+_namespaces = itertools.count()
+
+
+def unique_namespace(prefix: str = 't') -> str:
+    """A ROS namespace no other test of this run uses (``/t3``): what a test's nodes and peers
+    say there cannot reach another test's, nor come from a node another test left behind."""
+    return f'/{prefix}{next(_namespaces)}'
 
 
 def spin_until(executor, predicate, timeout: float, step: float = 0.05) -> bool:

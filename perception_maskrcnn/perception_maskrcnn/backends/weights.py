@@ -29,17 +29,31 @@ def hub_checkpoints() -> Path:
     return Path(torch.hub.get_dir()) / 'checkpoints'
 
 
+def ros_weights_dir() -> Path:
+    """The weights folder under the ROS home (``$ROS_HOME``, else ``~/.ros``): where a ROS
+    install keeps fetched weights, found whatever folder a node is launched from."""
+    return Path(os.environ.get('ROS_HOME') or '~/.ros').expanduser() / 'perception' / 'weights'
+
+
+def home_weights_dir() -> Path:
+    """Where fetched weights go: ``$PERCEPTION_WEIGHTS_DIR`` (scripts/env.sh sets the
+    repository's ``weights/``), else ``ros_weights_dir()``."""
+    configured = os.environ.get(WEIGHTS_DIR_ENV)
+    return Path(configured).expanduser() if configured else ros_weights_dir()
+
+
 def local_weight_dirs() -> list[Path]:
     """Where weights are looked for when none are given, in order of preference."""
     dirs = [Path(os.environ[WEIGHTS_DIR_ENV]).expanduser()] if os.environ.get(WEIGHTS_DIR_ENV) else []
-    return dirs + [hub_checkpoints(), Path.cwd() / 'weights']
+    return dirs + [ros_weights_dir(), hub_checkpoints(), Path.cwd() / 'weights']
 
 
 def find_local_weights() -> Path | None:
     """First weight file in the documented places, or None.
 
-    ``$PERCEPTION_WEIGHTS_DIR/*.pt|*.pth``, then torch's hub cache
-    ``maskrcnn_resnet50_fpn*.pth``, then ``./weights/*.pt|*.pth``.
+    ``$PERCEPTION_WEIGHTS_DIR/*.pt|*.pth``, then ``$ROS_HOME/perception/weights`` (``~/.ros``
+    without ROS_HOME), then torch's hub cache ``maskrcnn_resnet50_fpn*.pth``, then
+    ``./weights/*.pt|*.pth``.
     """
     for directory in local_weight_dirs():
         is_hub = directory == hub_checkpoints()

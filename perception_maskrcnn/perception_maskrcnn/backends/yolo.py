@@ -19,7 +19,7 @@ from perception_ros_glue.detections import Detections, mask_window
 from . import person_checkpoint
 from .base import Detector, check_image, keep_index, resolve_class_ids
 from .device import resolve_device
-from .weights import WeightsError, existing_file, is_ultralytics_file, local_weight_dirs
+from .weights import WeightsError, existing_file, home_weights_dir, is_ultralytics_file
 from .yolo_runtime import (choose_precision, choose_runtime, exported_model,
                            openvino_at_export_precision)
 
@@ -62,7 +62,7 @@ def _load_model(weights: str):
             raise WeightsError(
                 f'could not get {weights!r}: ultralytics downloads release names from {RELEASES_URL} '
                 f'and that failed ({type(error).__name__}: {error}). Download {weights} on a machine '
-                f'with internet and pass its path, or put it in {local_weight_dirs()[-1]}') from error
+                f'with internet and pass its path, or put it in {home_weights_dir()}') from error
         raise WeightsError(f'{path}: ultralytics could not load it, it may be corrupt or from an '
                            f'incompatible version ({type(error).__name__}: {error})') from error
     if is_name:  # downloaded by ultralytics
