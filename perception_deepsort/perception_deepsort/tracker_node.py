@@ -63,7 +63,9 @@ NODE_PARAMETERS = (
               "boxes, 'class #id', motion trails) for every image, while somebody subscribes."),
     ParamSpec('trail_length', 20, 'Motion trail length in frames on the annotated image '
               '(0 = none).'),
-    ParamSpec('qos', 'sensor_data', "Input QoS: 'sensor_data' (best effort) or 'reliable'."),
+    ParamSpec('qos', 'sensor_data', "Image input QoS: 'sensor_data' (best effort) or "
+              "'reliable'. Detections and masks are always taken reliably (small, and every one "
+              'counts): their publisher must offer reliable, as most do by default.'),
     ParamSpec('diagnostics_period_s', 10.0, 'Period of the counters log line [s]; 0 = never.'),
 ) + DIAGNOSTICS_PARAMETERS
 
@@ -119,14 +121,14 @@ class TrackerNode(ManagedNode):
 
     def activate(self) -> None:
         """Subscribe to images, detections and masks; start the timers."""
-        qos = self._qos
         self._subs = {
             'detections': self.create_subscription(Detection2DArray, 'detections',
-                                                   self._on_detections, qos),
+                                                   self._on_detections, OUTPUT_QOS),
             'masks': self.create_subscription(InstanceMaskArray, 'detections/masks',
-                                              self._on_masks, qos),
+                                              self._on_masks, OUTPUT_QOS),
             # Serialised: the header is read in place and pixels only decoded when used.
-            'image': self.create_subscription(Image, 'image', self._on_image, qos, raw=True)}
+            'image': self.create_subscription(Image, 'image', self._on_image, self._qos,
+                                              raw=True)}
         # Steady clock: waiting and diagnostics keep working under use_sim_time without /clock.
         steady = Clock(clock_type=ClockType.STEADY_TIME)
         self._active_timers = [self.create_timer(max(self.engine.sync_timeout_s / 2, 0.01),
