@@ -71,12 +71,12 @@ class DeepSortRealtimeAdapter:
 
 
 class BoxmotAdapter:
-    """A boxmot motion tracker (ByteTrack, OcSort, BotSort) on the same detections, no ReID model."""
+    """A boxmot tracker (ByteTrack, OcSort, BotSort, BoostTrack, DeepOcSort, HybridSort) on the same detections."""
 
     def __init__(self, name: str, **kwargs):
         import boxmot
 
-        logging.getLogger('boxmot').setLevel(logging.WARNING)
+        logging.getLogger('boxmot').setLevel(logging.ERROR)  # ECC's 'did not converge' on flat frames
         self.tracker = getattr(boxmot, name)(**kwargs)
 
     # boxmot's update takes the frame (BoT-SORT's camera-motion compensation uses it).

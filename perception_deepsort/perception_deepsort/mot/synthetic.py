@@ -119,8 +119,12 @@ def _random_person(cfg: SceneConfig, rng: np.random.Generator, pid: int, x: floa
 def _draw_person(canvas: np.ndarray, cfg: SceneConfig, p: Person, cam: Tuple[int, int],
                  label: Optional[int] = None) -> None:
     """Draw a person on an RGB canvas, or its silhouette with value ``label`` on a label map."""
-    h = person_height(cfg, p.y, p.scale)
-    cx, fy = p.x - cam[0], p.y - cam[1]
+    draw_figure(canvas, p, p.x - cam[0], p.y - cam[1], person_height(cfg, p.y, p.scale), label)
+
+
+def draw_figure(canvas: np.ndarray, p: Person, cx: float, fy: float, h: float,
+                label: Optional[int] = None) -> None:
+    """Draw person ``p`` (clothes, gait phase, pause, vx) with feet at (cx, fy) and height h pixels."""
     top = fy - h
     swing = np.sin(p.phase) * (0.0 if p.pause else 0.11 * h)
 
