@@ -296,10 +296,11 @@ def trained_reid_weights(data_dir, quick=False):
     return best
 
 
-def run_accuracy(seqs, subsets, work, rows, embedder, tag):
+def run_accuracy(seqs, subsets, work, rows, embedder, tag, reuse=None):
     """Run every tracker of ``rows`` (name -> adapter factory) over the sequences and evaluate.
 
     Tables per subset (a sequence belongs to subset s when '-S-' (upper case) is in its name) and 'all'.
+    ``reuse``: {tracker name: table} measured earlier on the same sequences, taken as they are.
     """
     from perception_deepsort.mot import evaluate
 
@@ -307,6 +308,10 @@ def run_accuracy(seqs, subsets, work, rows, embedder, tag):
     embeddings = {name: embed_sequence(folder, embedder, f'{folder}.{tag}.npz') for name, folder in seqs.items()}
     results = {}
     for tracker_name, factory in rows.items():
+        if reuse and tracker_name in reuse:
+            results[tracker_name] = reuse[tracker_name]
+            print(f'  {tracker_name}: taken from --peers-from', flush=True)
+            continue
         out_dir = os.path.join(work, str(len(results)))
         start = time.perf_counter()
         for name, folder in seqs.items():
@@ -369,6 +374,17 @@ def group_sequences(group, data_dir, seeds, frames, objects, size):
     appearances = ('uniform', 'lookalike') if group == 'uninformative' else ('distinct',)
     return generated_sequences(data_dir, seeds, frames, objects, *size,
                                suffix=f'-{frames}f{objects}o{size[0]}x{size[1]}', appearances=appearances)
+
+
+def earlier_peers(path, group, key, sequences):
+    """{peer name: table} of an earlier report on exactly these sequences (empty without one)."""
+    if not path:
+        return {}
+    with open(path, encoding='utf8') as f:
+        earlier = json.load(f)['groups'].get(group, {})
+    if earlier.get(key + '_sequences') != sequences:
+        return {}
+    return {name: table for name, table in earlier.get(key, {}).items() if name in OTHERS}
 
 
 # --------------------------------------------------------------------------- whole process
@@ -486,6 +502,10 @@ def main(argv=None):
     parser.add_argument('--trackers', nargs='*', metavar='SUBSTRING',
                         help='only the trackers whose name contains one of these (plus ours default and the '
                              'boxmot trackers)')
+    parser.add_argument('--peers-from', metavar='JSON',
+                        help='take the boxmot rows from an earlier report of the same groups and seeds (they do '
+                             'not depend on our settings; Deep OC-SORT and Hybrid-SORT need ~0.2 s a frame)')
+    parser.add_argument('--only-peers', action='store_true', help='run the boxmot rows only')
     parser.add_argument('--skip-speed', action='store_true', help='no tracker-only speed part')
     parser.add_argument('--skip-process', action='store_true', help='no whole-process speed part')
     parser.add_argument('--seq-frames', type=int, help='frames per generated sequence (default 300)')
@@ -530,6 +550,8 @@ def main(argv=None):
             rows = {name: factory for name, factory in variants(group).items()
                     if not args.trackers or name in (DEFAULT, TRAINED, DASHCAM, *OTHERS)
                     or any(t in name for t in args.trackers)}
+            if args.only_peers:
+                rows = {name: factory for name, factory in rows.items() if name in OTHERS}
             result = {}
             for key, group_seeds in (('trackers', seeds), ('heldout', heldout_seeds)):
                 if not group_seeds:
@@ -537,7 +559,9 @@ def main(argv=None):
                     continue
                 print(f'Accuracy, {title}, {"held-out " if key == "heldout" else ""}seeds {group_seeds}:', flush=True)
                 seqs = group_sequences(group, data_dir, group_seeds, frames, objects, size)
-                result[key] = run_accuracy(seqs, subsets, os.path.join(work, group, key), rows, group_embedder, tag)
+                reuse = earlier_peers(args.peers_from, group, key, sorted(seqs))
+                result[key] = run_accuracy(seqs, subsets, os.path.join(work, group, key), rows, group_embedder, tag,
+                                           reuse)
                 result[key + '_sequences'] = sorted(seqs)
                 if group == 'people' and key == 'trackers':
                     process_seqs = [seqs[n] for n in sorted(seqs) if '-STATIC-' in n][:1] + \

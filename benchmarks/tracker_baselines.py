@@ -1,8 +1,9 @@
 """Uniform per-frame adapters around the trackers compared in bench_tracker.py.
 
 Every adapter has ``needs_image`` and ``update(boxes_xyxy, scores, embeddings, image, timestamp)
--> (ids, boxes_xyxy, scores)`` returning the tracks to write for that frame (confirmed tracks
-matched to a detection in that frame, as each tracker's own demo code reports them).
+-> (ids, boxes_xyxy, scores)`` returning the tracks to write for that frame, as each tracker's
+own code reports them (ours: output_policy.reported_tracks; the others: confirmed tracks matched
+to a detection in that frame).
 """
 
 import logging
@@ -10,7 +11,8 @@ import logging
 import numpy as np
 
 from perception_deepsort.config import TrackerConfig
-from perception_deepsort.deep_sort import DeepSort, confirmed_tracks
+from perception_deepsort.deep_sort import DeepSort
+from perception_deepsort.output_policy import reported_tracks
 
 
 def _empty():
@@ -30,7 +32,8 @@ class OursAdapter:
         """Track one frame."""
         outputs = self.tracker.update(boxes, scores, np.zeros(len(boxes), np.int64), timestamp=timestamp,
                                       image=image, embeddings=embeddings if self.config.use_appearance else None)
-        rows = confirmed_tracks(outputs)
+        size = None if image is None else (image.shape[1], image.shape[0])
+        rows = reported_tracks(outputs, self.config, size)
         if not rows:
             return _empty()
         return (np.array([o.track_id for o in rows]), np.array([o.box for o in rows]),

@@ -78,10 +78,10 @@ class WalkingConfig:
     duplicate_rate: float = 0.03  # per detection: a second box on the same person
     part_rate: float = 0.03  # per detection: an extra box of the upper body
     merge_rate: float = 0.25  # per frame, for two people closer than their width: one box around both
-    clutter: int = 6  # places that fire false positives for long stretches (rocks, signs, a blanket)
-    clutter_quality: float = -1.0  # logit of a clutter place's typical score
-    clutter_spread: float = 0.9  # spread of that logit between places
-    flicker_per_frame: float = 0.6  # short-lived false positives per frame
+    clutter: int = 4  # places that fire false positives for long stretches (rocks, signs, a blanket)
+    clutter_quality: float = -1.8  # logit of a clutter place's typical score
+    clutter_spread: float = 0.7  # spread of that logit between places
+    flicker_per_frame: float = 1.2  # short-lived false positives per frame
 
 
 @dataclass
