@@ -156,10 +156,20 @@ def variants(group):
             TrackerConfig(box_state='xyah')),
         'ours: default with appearance_margin 0.1 (previous default)': lambda: OursAdapter(
             TrackerConfig(appearance_margin=0.1)),
+        'ours: default, matched tracks only (output_lost_s 0, previous default)': lambda: OursAdapter(
+            TrackerConfig(output_lost_s=0.0)),
+        'ours: default with n_init 2': lambda: OursAdapter(TrackerConfig(n_init=2)),
+        'ours: default with min_score 0.4': lambda: OursAdapter(TrackerConfig(min_score=0.4)),
+        'ours: default, low-score matches confirm (low_score_confirms)': lambda: OursAdapter(
+            TrackerConfig(low_score_confirms=True)),
         DEFAULT: lambda: OursAdapter(TrackerConfig()),
     }
     if group == 'dashcam':
         rows[DASHCAM] = lambda: OursAdapter(profile(DASHCAM_PROFILE))
+        rows['ours: config/dashcam_vehicles.yaml, matched tracks only (output_lost_s 0)'] = lambda: OursAdapter(
+            profile(DASHCAM_PROFILE, output_lost_s=0.0))
+    if group == 'walking':
+        rows[PEOPLE_PROFILE_ROW] = lambda: OursAdapter(profile(PEOPLE_PROFILE))
     rows['deep-sort-realtime (same embeddings)'] = lambda: DeepSortRealtimeAdapter()
     return {**rows, **others}
 
@@ -184,6 +194,9 @@ TRAINED_PROFILE = os.path.join(REPO, 'config', 'trained_reid.yaml')
 DASHCAM = 'ours: config/dashcam_vehicles.yaml'
 DASHCAM_PROFILE = os.path.join(REPO, 'config', 'dashcam_vehicles.yaml')
 DASHCAM_SIZE = (640, 360)
+#: The people checkpoint's profile (laid over config/tracking.yaml by the demo).
+PEOPLE_PROFILE = os.path.join(REPO, 'config', 'person_fall_detection.yaml')
+PEOPLE_PROFILE_ROW = 'ours: default + config/person_fall_detection.yaml (min_score 0.3)'
 #: Benchmark group -> (title, subsets its tables split the sequences into).
 GROUPS = {
     'people': ('People with distinctive clothes', ('static', 'pan')),
@@ -230,6 +243,10 @@ def run_tracker(adapter, seq_dir, embeddings, out_path, keep=None):
         ids += t_ids.tolist()
         boxes += list(t_boxes)
         scores += t_scores.tolist()
+    if not frames:  # no track reported at all (a tiny --quick sequence): an empty results file
+        os.makedirs(os.path.dirname(out_path), exist_ok=True)
+        open(out_path, 'w').close()
+        return
     io.write_results(out_path, frames, ids, np.array(boxes).reshape(-1, 4), scores)
 
 
@@ -348,7 +365,7 @@ def cnn_embedder(weights):
     return create_embedder('cnn', weights=weights, device='cpu'), f'cnn-{digest}'
 
 
-def walking_sequences(root, seeds, frames, quick=False):
+def walking_sequences(root, seeds, frames):
     """{name: folder} of a distinct and a uniform-grey walking sequence per seed, generated once."""
     from perception_deepsort.mot import synthetic_walking
 
@@ -356,8 +373,6 @@ def walking_sequences(root, seeds, frames, quick=False):
     for appearance in ('distinct', 'uniform'):
         for seed in seeds:
             cfg = synthetic_walking.WalkingConfig(frames=frames, seed=seed * 1000, appearance=appearance)
-            if quick:
-                cfg.width, cfg.height, cfg.focal, cfg.people = 384, 288, 450.0, 5
             folder = os.path.join(root, f'{synthetic_walking.sequence_name(appearance, seed)}-{frames}f{cfg.width}')
             if not os.path.isfile(os.path.join(folder, 'seqinfo.ini')):
                 synthetic_walking.write_sequence(folder, cfg, progress=False)
@@ -370,7 +385,7 @@ def group_sequences(group, data_dir, seeds, frames, objects, size):
     if group == 'dashcam':
         return dashcam_sequences(data_dir, seeds, frames, *DASHCAM_SIZE)
     if group == 'walking':
-        return walking_sequences(data_dir, seeds, frames, quick=size[0] < 640)
+        return walking_sequences(data_dir, seeds, frames)
     appearances = ('uniform', 'lookalike') if group == 'uninformative' else ('distinct',)
     return generated_sequences(data_dir, seeds, frames, objects, *size,
                                suffix=f'-{frames}f{objects}o{size[0]}x{size[1]}', appearances=appearances)
@@ -490,8 +505,8 @@ def main(argv=None):
                                       'with --quick a file in the temp folder)')
     parser.add_argument('--data-dir', default=os.path.join(tempfile.gettempdir(), 'bench_tracker_data'),
                         help='where generated sequences and their embeddings are cached')
-    parser.add_argument('--seeds', type=int, nargs='+', default=[1, 2, 3],
-                        help='sequence seeds per camera mode (the defaults were tuned on these)')
+    parser.add_argument('--seeds', type=int, nargs='*', default=[1, 2, 3],
+                        help='sequence seeds per camera mode (the defaults were tuned on these; none: skip)')
     parser.add_argument('--heldout-seeds', type=int, nargs='*', default=[4, 5, 6],
                         help='seeds no setting was tuned on, evaluated apart (none: skip)')
     parser.add_argument('--reid-weights', metavar='CKPT',
@@ -506,6 +521,8 @@ def main(argv=None):
                         help='take the boxmot rows from an earlier report of the same groups and seeds (they do '
                              'not depend on our settings; Deep OC-SORT and Hybrid-SORT need ~0.2 s a frame)')
     parser.add_argument('--only-peers', action='store_true', help='run the boxmot rows only')
+    parser.add_argument('--skip-peers', action='store_true',
+                        help='no boxmot rows (except those taken from --peers-from)')
     parser.add_argument('--skip-speed', action='store_true', help='no tracker-only speed part')
     parser.add_argument('--skip-process', action='store_true', help='no whole-process speed part')
     parser.add_argument('--seq-frames', type=int, help='frames per generated sequence (default 300)')
@@ -560,8 +577,10 @@ def main(argv=None):
                 print(f'Accuracy, {title}, {"held-out " if key == "heldout" else ""}seeds {group_seeds}:', flush=True)
                 seqs = group_sequences(group, data_dir, group_seeds, frames, objects, size)
                 reuse = earlier_peers(args.peers_from, group, key, sorted(seqs))
-                result[key] = run_accuracy(seqs, subsets, os.path.join(work, group, key), rows, group_embedder, tag,
-                                           reuse)
+                key_rows = ({name: f for name, f in rows.items() if name not in OTHERS or name in reuse}
+                            if args.skip_peers else rows)
+                result[key] = run_accuracy(seqs, subsets, os.path.join(work, group, key), key_rows, group_embedder,
+                                           tag, reuse)
                 result[key + '_sequences'] = sorted(seqs)
                 if group == 'people' and key == 'trackers':
                     process_seqs = [seqs[n] for n in sorted(seqs) if '-STATIC-' in n][:1] + \

@@ -469,7 +469,16 @@ def main(argv=None) -> int:
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--appearance', choices=APPEARANCES, default='distinct',
                         help='distinct clothes, everyone alike, or uniform grey frames (no appearance)')
+    parser.add_argument('--scene', choices=['crossing', 'walking'], default='crossing',
+                        help='crossing: this module\'s scene; walking: pedestrians with a real detector\'s '
+                             'noise (mot/synthetic_walking.py: its own camera, 768x576 at 10 fps; --objects, '
+                             '--camera, --width, --height, --fps do not apply)')
     args = parser.parse_args(argv)
+    if args.scene == 'walking':
+        from perception_deepsort.mot import synthetic_walking
+        return synthetic_walking.main(['--out', args.out, '--seqs', str(args.seqs), '--frames', str(args.frames),
+                                       '--seed', str(args.seed), '--appearance',
+                                       'uniform' if args.appearance == 'uniform' else 'distinct'])
     for name in ('seqs', 'frames', 'objects'):
         if getattr(args, name) < 1:
             parser.error(f'--{name} must be at least 1')

@@ -457,7 +457,8 @@ def main(argv=None) -> int:
     for i in range(args.seqs):
         seed = args.seed * 1000 + i
         folder = os.path.join(args.out, sequence_name(args.appearance, seed))
-        write_sequence(folder, WalkingConfig(frames=args.frames, seed=seed, appearance=args.appearance))
+        write_sequence(folder, WalkingConfig(frames=args.frames, seed=seed, appearance=args.appearance),
+                       progress=False)
         print(folder)
     return 0
 
