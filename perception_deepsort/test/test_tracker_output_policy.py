@@ -101,3 +101,20 @@ def test_nn_budget_with_feature_ema_warns(tmp_path, caplog):
     with caplog.at_level(logging.WARNING):
         TrackerConfig.from_yaml(path)
     assert 'nn_budget' not in caplog.text
+
+
+def test_offline_rows_keep_a_relinked_tracks_first_frames_under_the_id_it_takes():
+    from perception_deepsort.nn_matching import normalize
+    rng = np.random.default_rng(0)
+    look = normalize(rng.normal(size=(1, 32)))
+    tracker = DeepSort(TrackerConfig(camera_motion=False, relink_lost=True, relink_max_age=120, embedder='none'))
+    rows = OfflineRows(first_frames=True)
+    hidden = range(20, 60)  # longer than max_age: the person comes back as a new track, relinked
+    for f in range(70):
+        boxes = np.zeros((0, 4)) if f in hidden else np.array([_box(100 + 2 * f)])
+        emb = normalize(look + 0.05 * rng.normal(size=(1, 32)))[:len(boxes)]
+        rows.add(f + 1, tracker.update(boxes, np.full(len(boxes), 0.9), np.zeros(len(boxes), int),
+                                       timestamp=f / FPS, embeddings=emb))
+    frames, ids, _, _ = rows.rows()
+    assert len(set(ids.tolist())) == 1  # one id before and after
+    assert frames.tolist() == [f + 1 for f in range(70) if f not in hidden]  # the comeback's first frames too
