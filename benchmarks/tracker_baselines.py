@@ -1,8 +1,9 @@
 """Uniform per-frame adapters around the trackers compared in bench_tracker.py.
 
 Every adapter has ``needs_image`` and ``update(boxes_xyxy, scores, embeddings, image, timestamp)
--> (ids, boxes_xyxy, scores)`` returning the tracks to write for that frame (confirmed tracks
-matched to a detection in that frame, as each tracker's own demo code reports them).
+-> (ids, boxes_xyxy, scores)`` returning the tracks to write for that frame, as each tracker's
+own code reports them (ours: deep_sort.confirmed_tracks, the rule of every output of ours; the
+others: confirmed tracks matched to a detection in that frame).
 """
 
 import logging
@@ -83,12 +84,12 @@ class DeepSortRealtimeAdapter:
 
 
 class BoxmotAdapter:
-    """A boxmot motion tracker (ByteTrack, OcSort, BotSort) on the same detections, no ReID model."""
+    """A boxmot tracker (ByteTrack, OcSort, BotSort, BoostTrack, DeepOcSort, HybridSort) on the same detections."""
 
     def __init__(self, name: str, **kwargs):
         import boxmot
 
-        logging.getLogger('boxmot').setLevel(logging.WARNING)
+        logging.getLogger('boxmot').setLevel(logging.ERROR)  # ECC's 'did not converge' on flat frames
         self.tracker = getattr(boxmot, name)(**kwargs)
 
     # boxmot's update takes the frame (BoT-SORT's camera-motion compensation uses it).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -10,6 +11,8 @@ from typing import Any, Iterable, Mapping
 from perception_ros_glue.param_file import read_node_parameters
 
 from .kalman_filter import BOX_STATES
+
+LOGGER = logging.getLogger(__name__)
 
 #: Chi-square 0.95 quantile for 4 degrees of freedom (the paper's gate on (u, v, a, h)).
 CHI2INV95_4DOF = 9.4877
@@ -34,7 +37,8 @@ class TrackerConfig:
     (docs/BENCHMARKS.md, "Tracker"): IoU-first association of every confirmed track with
     appearance weighted by its margin over the alternatives (cascade_cost='adaptive'), a
     centre/width/height Kalman state (box_state='xywh'), time_based, camera_motion,
-    low_score_pass, feature_ema=0.9, relink_lost.
+    low_score_pass, feature_ema=0.9, relink_lost, and lost tracks shown for 0.3 s
+    (output_lost_s).
     Removed after measuring no gain on any group: the paper's lambda-fused cost, NSA Kalman,
     the crowded-crop appearance guard, the stale-track appearance veto, the cosine veto of
     overlapping pairs (appearance_veto_distance: within 1 ID switch on every group) and a
@@ -46,7 +50,8 @@ class TrackerConfig:
         0.2, 'Appearance gate: largest cosine distance between a detection and a track gallery '
              'that may still match in the cascade.')
     nn_budget: int = _doc(
-        100, 'Appearance gallery size per track: the most recent nn_budget embeddings are kept.')
+        100, 'Appearance gallery size per track (feature_ema 0, the paper): the most recent '
+             'nn_budget embeddings are kept. Unused when feature_ema > 0 (one averaged embedding).')
     max_iou_distance: float = _doc(
         0.5, 'IoU association gate: largest 1 - IoU accepted ("adaptive": for every track; '
              'paper: for tentative and just-missed tracks). Paper: 0.7.')
@@ -136,17 +141,22 @@ class TrackerConfig:
             'than the oldest kept frame are dropped and counted (detections_too_late).')
     min_score: float = _doc(
         0.5, 'Detections scoring at least min_score are associated normally and may start tracks.')
+    output_lost_s: float = _doc(
+        0.3, 'A confirmed track the detector missed is still shown (state CONFIRMED, its predicted '
+             'box) for up to this many seconds after its last match, unless the prediction touches '
+             'the image border (0 = matched tracks only, the paper\'s rule).')
     low_score_pass: bool = _doc(
         True, 'Second association pass (ByteTrack): detections scoring in '
               '[low_score_threshold, min_score) only keep confirmed tracks alive by IoU.')
+    low_score_confirms: bool = _doc(
+        False, 'low_score_pass: tentative tracks take part too, and a low-score match counts '
+               'towards n_init (a person whose score dips is confirmed all the same).')
     low_score_threshold: float = _doc(
         0.1, 'Detections below this score are ignored.')
     low_score_iou_distance: float = _doc(
         0.5, 'Largest 1 - IoU accepted in the low-score pass.')
     class_aware: bool = _doc(
         True, 'A track only ever matches detections of its own class.')
-    mask_iou: bool = _doc(
-        False, 'When instance masks are given, use mask IoU instead of box IoU in the IoU pass.')
     embedder: str = _doc(
         'auto', 'Appearance embedder built when DeepSort gets no embedder and no embeddings '
                        '(perception_deepsort.reid.create_embedder name; "none" = no appearance).')
@@ -186,6 +196,7 @@ class TrackerConfig:
         _require(self.low_score_threshold <= self.min_score, 'low_score_threshold',
                  '<= min_score')
         _require(0.0 <= self.low_score_iou_distance <= 1.0, 'low_score_iou_distance', 'in [0, 1]')
+        _require(self.output_lost_s >= 0.0, 'output_lost_s', '>= 0')
 
     @classmethod
     def paper(cls, **changes: Any) -> 'TrackerConfig':
@@ -193,6 +204,7 @@ class TrackerConfig:
         base = dict(max_iou_distance=0.7, std_weight_velocity=1.0 / 160, box_state='xyah',
                     cascade_cost='appearance', feature_ema=0.0,
                     n_init=3, time_based=False, camera_motion=False, box_flow=False,
+                    output_lost_s=0.0,
                     low_score_pass=False, class_aware=False, relink_lost=False)
         return cls(**{**base, **changes})
 
@@ -222,9 +234,13 @@ class TrackerConfig:
         """Read `node_name: ros__parameters: {...}` (or `/**`, `/node_name`) or a flat mapping."""
         values = read_node_parameters(path, node_name, allow_flat=True)
         try:
-            return cls.from_dict(values, ignore=ignore)
+            config = cls.from_dict(values, ignore=ignore)
         except ValueError as error:
             raise ValueError(f'{path}: {error}') from None
+        if 'nn_budget' in values and config.feature_ema > 0.0:
+            LOGGER.warning('%s: nn_budget is unused with feature_ema %g (one averaged embedding per '
+                           'track); set feature_ema: 0.0 for a gallery', path, config.feature_ema)
+        return config
 
 
 def _coerce(name: str, value: Any, expected: type) -> Any:

@@ -69,9 +69,10 @@ def build_embedder(config: TrackerConfig):
 
 
 def confirmed_tracks(tracks) -> list[TrackOutput]:
-    """The tracks every output shows (MOT results, tracks/detections, drawings): confirmed and
-    matched to a detection this frame (the reference DeepSORT's output rule) or, on a frame
-    without detections, matched at the last detection frame (within max_predicted_s)."""
+    """The tracks every output shows (MOT results, tracks/detections, drawings): those in state
+    CONFIRMED, i.e. matched to a detection this frame (the reference DeepSORT's output rule),
+    missed by the detector for at most output_lost_s away from the image border, or, on a frame
+    without detections, matched at the last detection frame within max_predicted_s."""
     return [t for t in tracks if t.state is TrackState.CONFIRMED]
 
 
@@ -88,6 +89,7 @@ class DeepSort:
         self.tracker = Tracker(self.config)
         self.stats = dict.fromkeys(STATS_KEYS, 0)
         self._last_time: float | None = None
+        self._image_size: tuple[int, int] | None = None  # (w, h) of the stream, once known
 
     @property
     def needs_image(self) -> bool:
@@ -132,6 +134,7 @@ class DeepSort:
             boxes_xyxy, scores, class_ids, embeddings, masks, mask_origins)
         if image is not None and image_size is None:
             image_size = (image.shape[1], image.shape[0])
+        self._image_size = image_size or self._image_size
         now, steps = self._advance_clock(timestamp)
         valid = self._valid_rows(boxes, scores, embeddings, image_size)
 
@@ -153,14 +156,17 @@ class DeepSort:
         return self._outputs(now)
 
     def propagate(self, timestamp: float | None = None, camera_affine: np.ndarray | None = None,
-                  observed: tuple[np.ndarray, np.ndarray] | None = None) -> list[TrackOutput]:
+                  observed: tuple[np.ndarray, np.ndarray] | None = None,
+                  image_size: tuple[int, int] | None = None) -> list[TrackOutput]:
         """Move every track to a frame the detector gave nothing for; outputs are ``predicted``.
 
         The Kalman prediction over the time since the previous frame, warped by camera_affine,
         then corrected by ``observed`` = (rows, boxes (R, 4)): where box flow (box_flow.py) found
         those tracks of followed() in this frame. Track life cycles do not advance: a frame the
         detector did not look at is no miss, so n_init and max_age count detection frames.
+        image_size (w, h): the frame's, for the output rule at the border.
         """
+        self._image_size = image_size or self._image_size
         now, steps = self._advance_clock(timestamp)
         self.tracker.predict(steps, missed=False)
         if camera_affine is not None:
@@ -233,17 +239,37 @@ class DeepSort:
             t = t.reported(cfg.max_age)
         boxes = self.tracker.kf.boxes(t.means)
         velocities = map(tuple, (t.means[:, 4:6] / cfg.nominal_dt).tolist())
-        since = np.maximum(now - t.last_update_time, 0.0).tolist()
         # Column-wise lists and map() instead of a per-track Python loop: this runs every frame.
+        since = now - t.last_update_time
         shown = t.frames_since_update == 0
         if predicted:  # without detections a track is shown for max_predicted_s after its match
-            shown &= now - t.last_update_time <= cfg.max_predicted_s
+            shown &= since <= cfg.max_predicted_s
+        if cfg.output_lost_s > 0.0:
+            # A track the detector missed is still shown for output_lost_s (people are missed for
+            # a frame or two all the time), unless its prediction reaches the image border: a
+            # person walking out of view is gone, not missed.
+            lost = (t.frames_since_update > 0) & (since <= cfg.output_lost_s + 1e-9)
+            if self._image_size is not None:
+                lost &= _inside(boxes, self._image_size)
+            shown |= lost
         codes = np.where(t.states == TENTATIVE, TENTATIVE,
                          np.where(shown, CONFIRMED, int(TrackState.LOST)))
         states = _STATES[codes]
         return list(map(TrackOutput, t.ids.tolist(), t.class_ids.tolist(), t.scores.tolist(),
                         boxes, velocities, states.tolist(), t.age.tolist(), t.hits.tolist(),
-                        since, t.detection_index.tolist(), itertools.repeat(predicted)))
+                        np.maximum(since, 0.0).tolist(), t.detection_index.tolist(),
+                        itertools.repeat(predicted)))
+
+
+#: Slack (pixels) before a box counts as touching the image border.
+BORDER = 1.0
+
+
+def _inside(boxes: np.ndarray, image_size: tuple[int, int]) -> np.ndarray:
+    """(T,) whether each xyxy box lies within the image (BORDER pixels of slack)."""
+    w, h = image_size
+    return ((boxes[:, 0] > BORDER) & (boxes[:, 1] > BORDER) & (boxes[:, 2] < w - BORDER)
+            & (boxes[:, 3] < h - BORDER))
 
 
 def _detections(rows: np.ndarray, boxes, scores, class_ids, masks, mask_origins,

@@ -34,13 +34,13 @@ from typing import Callable, Iterable, Iterator, NamedTuple
 
 import numpy as np
 
-from perception_ros_glue.detections import Detections, InstanceMasks
+from perception_ros_glue.detections import Detections, InstanceMasks, fit_mask
 
 from .box_flow import BoxFlow, FlowFrame, grey_of
 from .camera_motion import CameraMotionEstimator, MotionFrame
 from .config import TrackerConfig
 from .deep_sort import DeepSort, TrackerState, TrackOutput
-from .iou_matching import fit_mask_to_box, iou
+from .iou_matching import iou
 from .stamp_sync import StampSync
 
 LOGGER = logging.getLogger(__name__)
@@ -311,7 +311,7 @@ class FrameTracker:
                     np.fill_diagonal(overlap, 0.0)
                     ok &= overlap.max(axis=1) <= OVERLAP_LIMIT
                 observed = (rows[ok], moved[ok])
-            tracks = self.tracker.propagate(t, affine, observed)
+            tracks = self.tracker.propagate(t, affine, observed, frame.image_size)
         self._attach_masks(tracks, d)
         return tracks
 
@@ -340,7 +340,7 @@ class FrameTracker:
             last = self._shapes.get(track.track_id)
             if last is not None:
                 shapes[track.track_id] = last
-                track.mask = fit_mask_to_box(last, track.box)
+                track.mask = fit_mask(last, track.box)
         self._shapes = shapes
 
 

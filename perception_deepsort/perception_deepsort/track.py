@@ -47,8 +47,6 @@ class TrackSet:
         self.last_update_time = np.zeros(0)  # seconds
         self.states = np.zeros(0, dtype=np.int8)
         self.detection_index = np.zeros(0, dtype=np.int64)  # -1 when not matched this frame
-        self.masks: list = []  # last matched mask window per track, or None
-        self.mask_origins: list = []
         self.gallery = FeatureGallery(budget, feature_ema)  # row i = appearance gallery of track i
 
     def __len__(self) -> int:
@@ -56,7 +54,7 @@ class TrackSet:
         return len(self.ids)
 
     def add(self, ids, means, covs, class_ids, scores, time, detection_index,
-            confirmed: bool, features=None, masks=None, mask_origins=None) -> None:
+            confirmed: bool, features=None) -> None:
         """Append new tracks created from detections this frame (with their first features)."""
         n = len(ids)
         fresh = {
@@ -70,18 +68,15 @@ class TrackSet:
         for name in self.ARRAYS:
             current = getattr(self, name)
             setattr(self, name, np.concatenate([current, np.asarray(fresh[name], current.dtype)]))
-        self.masks += list(masks) if masks is not None else [None] * n
-        self.mask_origins += list(mask_origins) if mask_origins is not None else [None] * n
         self.gallery.add_rows(n)
         if features is not None:
             self.gallery.append(np.arange(len(self) - n, len(self)), features)
 
     def copy(self) -> 'TrackSet':
-        """An independent copy (mask windows are shared: they are never modified in place)."""
+        """An independent copy."""
         other = TrackSet.__new__(TrackSet)
         for name in self.ARRAYS:
             setattr(other, name, getattr(self, name).copy())
-        other.masks, other.mask_origins = list(self.masks), list(self.mask_origins)
         other.gallery = self.gallery.copy()
         return other
 
@@ -89,9 +84,6 @@ class TrackSet:
         """Keep only the tracks where the boolean mask `rows` is True."""
         for name in self.ARRAYS:
             setattr(self, name, getattr(self, name)[rows])
-        kept = np.flatnonzero(rows)
-        self.masks = [self.masks[i] for i in kept]
-        self.mask_origins = [self.mask_origins[i] for i in kept]
         self.gallery.keep(rows)
 
     def reported(self, max_age: int) -> 'TrackView':

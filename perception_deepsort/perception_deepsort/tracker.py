@@ -7,7 +7,8 @@ Association per frame, config.cascade_cost = 'adaptive' (default):
    candidates of its track and its detection (appearance_weight.py), so near-identical
    embeddings leave the decision to geometry;
 2. tentative tracks against the detections left, by IoU;
-3. ByteTrack-style pass (low_score_pass): confirmed tracks still unmatched against low-score
+3. ByteTrack-style pass (low_score_pass): tracks still unmatched (confirmed ones; tentative
+   ones too with low_score_confirms, a match counting towards n_init) against low-score
    detections, by IoU; these detections never start tracks nor enter a gallery.
 cascade_cost = 'appearance' is the paper: matching cascade over confirmed tracks, most recently
 seen first, on the cosine distance inside the Mahalanobis gate (motion only: the Mahalanobis
@@ -21,7 +22,7 @@ import numpy as np
 
 from .config import TrackerConfig
 from .detection import DetectionBatch
-from .iou_matching import fit_mask_to_box, iou, mask_iou
+from .iou_matching import iou
 from .kalman_filter import Innovation, KalmanFilter, squared_mahalanobis
 from .linear_assignment import min_cost_matching, sparse_matching_cascade
 from .camera_motion import warp_states
@@ -97,7 +98,9 @@ class Tracker:
         rows, cols, unmatched_rows, unmatched_cols = associated
         self._correct(rows, detections.subset(cols), now, innovation, store_features=True)
         if low_score is not None and len(low_score) and len(unmatched_rows):
-            candidates = unmatched_rows[self.tracks.states[unmatched_rows] == CONFIRMED]
+            candidates = unmatched_rows
+            if not self.config.low_score_confirms:
+                candidates = candidates[self.tracks.states[candidates] == CONFIRMED]
             cost = self._iou_cost(candidates, low_score)
             r, c, _, _ = min_cost_matching(cost, self.config.low_score_iou_distance)
             self._correct(candidates[r], low_score.subset(c), now, innovation,
@@ -208,25 +211,9 @@ class Tracker:
         return cosine
 
     def _iou_cost(self, rows: np.ndarray, dets: DetectionBatch) -> np.ndarray:
-        """1 - IoU between predicted track boxes and detections (mask IoU when configured)."""
-        t = self.tracks
-        boxes = self.kf.boxes(t.means[rows])
-        overlap = iou(boxes, dets.boxes)
-        if self.config.mask_iou and dets.masks is not None:
-            overlap = self._mask_overlap(rows, boxes, overlap, dets)
+        """1 - IoU between predicted track boxes and detections (inf across classes)."""
+        overlap = iou(self.kf.boxes(self.tracks.means[rows]), dets.boxes)
         return np.where(self._same_class(rows, dets.class_ids), 1.0 - overlap, np.inf)
-
-    def _mask_overlap(self, rows, boxes, box_overlap, dets: DetectionBatch) -> np.ndarray:
-        """Mask IoU for tracks with a stored mask (moved onto the predicted box); box IoU else."""
-        has_mask = np.array([self.tracks.masks[r] is not None for r in rows], dtype=bool)
-        if not has_mask.any():
-            return box_overlap
-        fitted = [fit_mask_to_box(self.tracks.masks[r], box) if m else (None, None)
-                  for r, box, m in zip(rows, boxes, has_mask)]
-        candidates = (box_overlap > 0) & has_mask[:, None]
-        overlap = mask_iou([f[0] for f in fitted], [f[1] for f in fitted],
-                           dets.masks, dets.mask_origins, candidates)
-        return np.where(has_mask[:, None], overlap, box_overlap)
 
     def _same_class(self, rows: np.ndarray, class_ids: np.ndarray) -> np.ndarray:
         """(len(rows), N) True where a track may take something of class_ids[j] (class_aware)."""
@@ -243,9 +230,6 @@ class Tracker:
         t.mark_hit(rows, dets.scores, dets.class_ids, now, dets.indices, self.config.n_init)
         if store_features and dets.features is not None:
             t.gallery.append(rows, dets.features)
-        if self.config.mask_iou and dets.masks is not None:
-            for row, mask, origin in zip(rows, dets.masks, dets.mask_origins):
-                t.masks[row], t.mask_origins[row] = mask, origin
 
     def _relink(self, matched: np.ndarray, innovation: Innovation) -> None:
         """Give tracks confirmed this frame the id of a lost track they continue (relink.py)."""
@@ -275,11 +259,8 @@ class Tracker:
         means, covs = self.kf.initiate(dets.measurements)
         ids = np.arange(self._next_id, self._next_id + n)
         self._next_id += n
-        keep_masks = self.config.mask_iou and dets.masks is not None
         self.tracks.add(ids, means, covs, dets.class_ids, dets.scores, now, dets.indices,
-                        confirmed=self.config.n_init <= 1, features=dets.features,
-                        masks=dets.masks if keep_masks else None,
-                        mask_origins=dets.mask_origins if keep_masks else None)
+                        confirmed=self.config.n_init <= 1, features=dets.features)
 
     def _delete_expired(self, now: float) -> None:
         """Remove tentative tracks that missed and tracks unmatched for too long."""

@@ -165,7 +165,7 @@ def test_class_aware_association_never_mixes_classes():
 def test_low_score_detection_keeps_track_alive():
     look = unit_vectors(1)[0]
     for second_pass, expect_state in ((True, TrackState.CONFIRMED), (False, TrackState.LOST)):
-        tracker = DeepSort(config(low_score_pass=second_pass))
+        tracker = DeepSort(config(low_score_pass=second_pass, output_lost_s=0.0))  # missed: LOST
         for f in range(5):
             ids = step(tracker, f, [box(100 + 3 * f, 100)], [look])
         outputs = tracker.update(np.array([box(115, 100)]), [0.3], [0], timestamp=5 / FPS,
@@ -184,28 +184,3 @@ def test_low_score_detections_do_not_enter_the_gallery():
     tracker.update(np.array([box(100, 100)]), [0.3], [0], timestamp=5 / FPS,
                    embeddings=look[None])
     assert tracker.tracker.tracks.gallery.sizes().tolist() == [5]
-
-
-def test_mask_iou_separates_overlapping_boxes():
-    """Two L-shaped objects with overlapping boxes: mask IoU keeps each with its own track."""
-    from perception_deepsort.iou_matching import window_iou
-    square = np.ones((10, 10), dtype=bool)
-    assert window_iou(square, (0, 0), square, (5, 0)) == 50 / 150
-    assert window_iou(square, (0, 0), square, (20, 20)) == 0.0
-
-    # Tentative tracks (n_init=3) are associated by the IoU pass, where masks are used.
-    tracker = DeepSort(config(use_appearance=False, mask_iou=True))
-    top = np.zeros((80, 40), dtype=bool)
-    top[:20] = True  # object occupying the top quarter of its box
-    bottom = np.zeros((80, 40), dtype=bool)
-    bottom[60:] = True
-    origins = np.array([[80, 60], [80, 60]])
-    boxes = np.array([box(100, 100)] * 2)
-    first = tracker.update(boxes, [0.9, 0.9], [0, 0], timestamp=0.0, masks=[top, bottom],
-                           mask_origins=origins)
-    ids = {o.detection_index: o.track_id for o in first}
-    # Same boxes, detections listed in the opposite order: masks decide.
-    second = tracker.update(boxes, [0.9, 0.9], [0, 0], timestamp=1 / FPS,
-                            masks=[bottom, top], mask_origins=origins)
-    swapped = {o.detection_index: o.track_id for o in second}
-    assert swapped == {0: ids[1], 1: ids[0]}

@@ -71,7 +71,8 @@ def test_tracks_kept_for_relinking_do_not_enter_the_cascade():
 
 
 def test_tracks_kept_only_for_relinking_are_not_reported():
-    on = TrackerConfig(camera_motion=False, relink_lost=True, max_age=3, relink_max_age=120)
+    on = TrackerConfig(camera_motion=False, relink_lost=True, max_age=3, relink_max_age=120,
+                       output_lost_s=0.0)  # a missed track is LOST at once
     tracker = DeepSort(on)
     for frame in range(5):
         tracker.update(np.array([box(100, 200)]), np.array([0.9]), np.zeros(1, int),

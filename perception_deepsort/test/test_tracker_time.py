@@ -86,7 +86,8 @@ def test_max_age_in_seconds_deletes_stale_tracks():
 
 def test_max_age_in_frames_deletes_lost_tracks():
     # relink_max_age=0: no extra retention for relinking, so max_age alone decides.
-    tracker = DeepSort(TrackerConfig(camera_motion=False, max_age=3, relink_max_age=0))
+    tracker = DeepSort(TrackerConfig(camera_motion=False, max_age=3, relink_max_age=0,
+                                     output_lost_s=0.0))  # a missed track is LOST at once
     run(tracker, range(5))
     states = [[o.state for o in tracker.update(np.zeros((0, 4)), [], [], timestamp=(5 + k) / FPS)]
               for k in range(4)]

@@ -5,6 +5,7 @@ import math
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+import cv2
 import numpy as np
 
 
@@ -25,6 +26,16 @@ def crop_mask(full_mask: np.ndarray, box) -> tuple[np.ndarray, np.ndarray]:
     x0, y0, x_end, y_end = mask_window(box, full_mask.shape)
     window = np.ascontiguousarray(full_mask[y0:y_end, x0:x_end], dtype=bool)
     return window, np.array([x0, y0], dtype=np.int32)
+
+
+def fit_mask(window: np.ndarray, box) -> tuple[np.ndarray, np.ndarray]:
+    """A mask window resized to cover xyxy ``box`` (an object's mask moved to where it is now):
+    ``(bool window, origin (x0, y0))``."""
+    x0, y0 = math.floor(box[0]), math.floor(box[1])
+    w = max(math.ceil(box[2]) - x0, 1)
+    h = max(math.ceil(box[3]) - y0, 1)
+    resized = cv2.resize(window.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST)
+    return resized.astype(bool), np.array([x0, y0], dtype=np.int32)
 
 
 def paste_mask(window: np.ndarray, origin, image_shape) -> np.ndarray:

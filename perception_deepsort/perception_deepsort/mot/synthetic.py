@@ -119,8 +119,12 @@ def _random_person(cfg: SceneConfig, rng: np.random.Generator, pid: int, x: floa
 def _draw_person(canvas: np.ndarray, cfg: SceneConfig, p: Person, cam: Tuple[int, int],
                  label: Optional[int] = None) -> None:
     """Draw a person on an RGB canvas, or its silhouette with value ``label`` on a label map."""
-    h = person_height(cfg, p.y, p.scale)
-    cx, fy = p.x - cam[0], p.y - cam[1]
+    draw_figure(canvas, p, p.x - cam[0], p.y - cam[1], person_height(cfg, p.y, p.scale), label)
+
+
+def draw_figure(canvas: np.ndarray, p: Person, cx: float, fy: float, h: float,
+                label: Optional[int] = None) -> None:
+    """Draw person ``p`` (clothes, gait phase, pause, vx) with feet at (cx, fy) and height h pixels."""
     top = fy - h
     swing = np.sin(p.phase) * (0.0 if p.pause else 0.11 * h)
 
@@ -465,7 +469,16 @@ def main(argv=None) -> int:
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--appearance', choices=APPEARANCES, default='distinct',
                         help='distinct clothes, everyone alike, or uniform grey frames (no appearance)')
+    parser.add_argument('--scene', choices=['crossing', 'walking'], default='crossing',
+                        help='crossing: this module\'s scene; walking: pedestrians with a real detector\'s '
+                             'noise (mot/synthetic_walking.py: its own camera, 768x576 at 10 fps; --objects, '
+                             '--camera, --width, --height, --fps do not apply)')
     args = parser.parse_args(argv)
+    if args.scene == 'walking':
+        from perception_deepsort.mot import synthetic_walking
+        return synthetic_walking.main(['--out', args.out, '--seqs', str(args.seqs), '--frames', str(args.frames),
+                                       '--seed', str(args.seed), '--appearance',
+                                       'uniform' if args.appearance == 'uniform' else 'distinct'])
     for name in ('seqs', 'frames', 'objects'):
         if getattr(args, name) < 1:
             parser.error(f'--{name} must be at least 1')

@@ -2,10 +2,12 @@
 
 The sequence drives the same per-frame engine as tracker_node (frame_tracker.FrameTracker),
 in the order a live graph would see it (``track_offline``). By default every frame has its
-detections at once. ``camera_rate`` replays a detector slower than the camera: frames of
-seqinfo.ini without rows in det.txt are frames the detector skipped, the detections of frame
-t reach the tracker from frame t + ``detection_delay`` on, and every frame is written as the
-node would have published it when that frame arrived.
+detections at once, and the rows get what only hindsight adds (``mot/offline_rows.py``: a
+confirmed track's first frames, gaps of up to ``OFFLINE_GAP`` frames interpolated).
+``camera_rate`` replays a detector slower than the camera: frames of seqinfo.ini without rows
+in det.txt are frames the detector skipped, the detections of frame t reach the tracker from
+frame t + ``detection_delay`` on, and every frame is written as the node would have published
+it when that frame arrived (nothing after the fact).
 
 Frames are decoded only when the tracker needs them (camera motion, box flow, an appearance
 embedder), one frame ahead in a worker thread so decoding overlaps tracking. Timestamps are
@@ -24,10 +26,14 @@ import numpy as np
 from tqdm import tqdm
 
 from perception_deepsort.config import TrackerConfig
-from perception_deepsort.deep_sort import build_embedder, confirmed_tracks
+from perception_deepsort.deep_sort import build_embedder
 from perception_deepsort.frame_tracker import TRACKS, FrameTracker, track_offline
 from perception_deepsort.mot import io
+from perception_deepsort.mot.offline_rows import OfflineRows
 from perception_ros_glue.detections import Detections
+
+#: Gaps of a track found again that offline rows fill in (frames; docs/BENCHMARKS.md).
+OFFLINE_GAP = 10
 
 
 def _prefetched_frames(seq_dir: str, info: io.SeqInfo, wanted: bool) -> Iterator[Optional[np.ndarray]]:
@@ -67,26 +73,22 @@ def track_sequence(seq_dir: str, out_path: str, config: TrackerConfig, embedder=
                    progress: bool = True, camera_rate: bool = False, detection_delay: int = 0) -> int:
     """Track one sequence folder into ``out_path``; return the number of frames processed.
 
-    Written rows are the confirmed tracks of each frame's published tracks (the reference
-    DeepSORT's output rule; on frames without detections, the tracks followed to them), with
-    the tracker's box and score.
+    Written rows are the confirmed tracks of each frame's published tracks (deep_sort's output
+    rule; on frames without detections, the tracks followed to them), with the tracker's box and
+    score; offline (not ``camera_rate``) with first frames and short gaps filled in.
     """
     info = io.read_seqinfo(seq_dir)
     tracker = FrameTracker(config, embedder)
     tracker.expect_masks = False
     images = _prefetched_frames(seq_dir, info, tracker.needs_pixels)
     frames = sequence_frames(seq_dir, info, images, camera_rate)
-    rows = ([], [], [], [])
+    rows = OfflineRows(first_frames=not camera_rate, max_gap=0 if camera_rate else OFFLINE_GAP)
     for index, outputs in tqdm(track_offline(tracker, frames, detection_delay), total=info.length,
                                desc=info.name, unit='frame', disable=not progress, leave=False):
         for output in outputs:
-            if output.kind != TRACKS:
-                continue
-            for track in confirmed_tracks(output.tracks):
-                for column, value in zip(rows, (index + 1, track.track_id, track.box, track.score)):
-                    column.append(value)
-    frame_numbers, ids, boxes, scores = rows
-    io.write_results(out_path, frame_numbers, ids, np.array(boxes, dtype=np.float64).reshape(-1, 4), scores)
+            if output.kind == TRACKS:
+                rows.add(index + 1, output.tracks)
+    io.write_results(out_path, *rows.rows())
     return info.length
 
 
