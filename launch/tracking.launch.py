@@ -20,7 +20,7 @@ from launch.event_handlers import OnShutdown
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import LifecycleNode, Node
 
-from perception_bringup import graph_spec
+from perception_bringup import graph_spec, profiles
 
 ARGUMENTS = (
     ('camera_topic', graph_spec.DEFAULT_IMAGE_TOPIC, 'Camera image topic (sensor_msgs/Image; '
@@ -32,6 +32,8 @@ ARGUMENTS = (
     ('weights', '', 'Detector weights (file, torchvision or ultralytics name); empty = config.'),
     ('device', '', 'auto | cpu | cuda | cuda:N for detector and embedder; empty = config.'),
     ('config', str(graph_spec.DEFAULT_CONFIG), 'ROS parameter file of detector_node and tracker_node.'),
+    ('profile', 'auto', "Parameter profile laid over config: auto (the one measured for the "
+     "detector's weights, if any), none, or a file."),
     ('use_sim_time', 'false', 'Follow /clock (bag playback with --clock).'),
     ('rviz', 'false', 'Start rviz2 with config/tracking.rviz.'),
     ('autostart', 'true', 'Bring detector_node and tracker_node (managed nodes) to active; '
@@ -50,13 +52,17 @@ def _nodes(context):
     specs = graph_spec.graph(value['camera_topic'], value['backend'], value['weights'],
                              value['device'], _is_true(value['use_sim_time']), _is_true(value['rviz']),
                              _is_true(value['autostart']), value['cameras'])
+    # The same parameters the demo and the tools use: the profile of the weights laid over.
+    config = str(profiles.parameters_for(value['config'], {k: value[k] for k in
+                                                           ('backend', 'weights', 'device')},
+                                         value['profile']))
     if not value['cameras']:
-        return [_action(spec, value['config']) for spec in specs]
+        return [_action(spec, config) for spec in specs]
     # Namespaced nodes get their parameters resolved from the file (graph_spec.node_params_file),
     # written to a folder that lives as long as the launch: respawned nodes read it again.
     params_dir = tempfile.mkdtemp(prefix='perception_params_')
     try:
-        actions = [_action(spec, value['config'], params_dir) for spec in specs]
+        actions = [_action(spec, config, params_dir) for spec in specs]
     except BaseException:
         shutil.rmtree(params_dir, ignore_errors=True)
         raise

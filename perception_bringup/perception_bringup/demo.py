@@ -23,7 +23,7 @@ from rclpy.serialization import deserialize_message
 from sensor_msgs.msg import Image
 from vision_msgs.msg import Detection2DArray
 
-from perception_bringup import bag_io, graph_spec, node_config, profiles, video_to_bag, vtest
+from perception_bringup import bag_io, graph_spec, profiles, video_to_bag, vtest
 from perception_bringup.cli import UserError, user_errors
 from perception_bringup.outputs import AnnotatedVideo, TracksTable, frame_index, write_summary
 from perception_bringup.processes import CLEAN_EXIT, stop_all, worst_stop_s
@@ -49,9 +49,6 @@ def parse_args(argv=None):
     parser.add_argument('--max-frames', type=int, default=None, help='use only the first N frames')
     parser.add_argument('--rate', type=float, default=1.0,
                         help="playback rate (default 1.0: the video's own rate, as from a camera)")
-    parser.add_argument('--profile', default='auto',
-                        help="parameter profile laid over --config: 'auto' (the one measured for "
-                             "the detector's weights, if any), 'none', or a file")
     parser.add_argument('--cache-dir', type=Path, default=Path('.cache'),
                         help='where the fetched video is kept')
     args = parser.parse_args(argv)
@@ -79,7 +76,8 @@ def start(argv, log_path):
 def graph_argv(args):
     """perception-run-graph with the demo's graph options."""
     argv = [shutil.which('perception-run-graph') or 'perception-run-graph', '--config', str(args.config),
-            '--image-topic', IMAGE_TOPIC, '--stop-timeout', str(STOP_TIMEOUT_S)]
+            '--profile', str(args.profile), '--image-topic', IMAGE_TOPIC,
+            '--stop-timeout', str(STOP_TIMEOUT_S)]
     for name, value in overrides(args).items():
         if value:
             argv += [f'--{name}', value]
@@ -200,7 +198,7 @@ def write_outputs(args, fps, played_stamps):
         'latency_ms_median': tracks_latency[0], 'latency_ms_p95': tracks_latency[1],
         'fused_latency_ms_median': fused_latency[0], 'fused_latency_ms_p95': fused_latency[1],
         'playback_rate': args.rate, 'video_fps': fps, 'detector': description,
-        'parameters': str(args.config),
+        'parameters': str(args.parameters),
         'outputs': {'video': 'tracks.mp4', 'bag': 'output_bag', 'tracks': 'tracks.txt'}})
 
 
@@ -209,19 +207,6 @@ def read_publish_log(path):
     with open(path, newline='') as f:
         return {int(row['stamp_ns']): int(row['publish_ns']) for row in csv.DictReader(f)
                 if row['topic'] == IMAGE_TOPIC}
-
-
-def apply_profile(args, work):
-    """Lay the parameter profile (--profile, or the one of the detector's weights) over --config."""
-    if args.profile == 'none':
-        return
-    profile = (profiles.profile_for(node_config.weights_file(args.config, overrides(args)))
-               if args.profile == 'auto' else Path(args.profile))
-    if profile is None:
-        return
-    base = args.config
-    args.config = profiles.merge(base, profile, work / 'parameters.yaml')
-    say(f'parameters: {base} with the profile {profile} (measured for these weights)')
 
 
 def print_summary(summary):
@@ -262,7 +247,11 @@ def run(args):
                                                       if args.max_frames else [])
     video_to_bag.main([str(args.video), str(in_bag), *convert])
     fps = cv2.VideoCapture(str(args.video)).get(cv2.CAP_PROP_FPS) or 10.0
-    apply_profile(args, work)
+    # The parameters every node of the run gets (the graph runner decides them the same way).
+    args.parameters = profiles.parameters_for(args.config, overrides(args), args.profile)
+    if args.parameters != args.config:
+        say(f'parameters: {args.config} with the profile measured for these weights '
+            f'({args.parameters})')
     say(f'playing at rate {args.rate:g} ({fps * args.rate:g} fps of the {fps:g} fps video)')
     run_pipeline(args, in_bag, fps, work)
     summary = write_outputs(args, fps, read_publish_log(work / 'publish_log.csv'))

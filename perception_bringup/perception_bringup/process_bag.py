@@ -28,7 +28,7 @@ from rclpy.serialization import deserialize_message, serialize_message
 from std_msgs.msg import Header
 from tqdm import tqdm
 
-from perception_bringup import bag_io, batch, graph_spec, node_config
+from perception_bringup import bag_io, batch, graph_spec, node_config, profiles
 from perception_bringup.cli import UserError, user_errors
 from perception_bringup.outputs import AnnotatedVideo, TracksTable, write_summary
 from perception_deepsort.deep_sort import build_embedder
@@ -60,6 +60,9 @@ def parse_args(argv=None):
     parser.add_argument('--out-dir', type=Path, required=True, help='output folder (created)')
     parser.add_argument('--config', type=Path, default=graph_spec.DEFAULT_CONFIG,
                         help=f'ROS parameter file of the nodes (default: {graph_spec.DEFAULT_CONFIG})')
+    parser.add_argument('--profile', default='auto',
+                        help="parameter profile laid over --config: 'auto' (the one measured for the "
+                             "detector's weights, if any), 'none', or a file")
     parser.add_argument('--image-topic', default=None,
                         help='image topic (default: the bag\'s only Image/CompressedImage topic)')
     parser.add_argument('--backend', default=None, help='detector backend; default: config')
@@ -183,8 +186,10 @@ def process(args):
     reader = bag_io.open_reader(args.in_bag)
     try:
         connection = image_connection(reader, args.image_topic)
-        detector = node_config.frame_detector(args.config, overrides)
-        config = node_config.tracker_config(args.config, {'device': args.device})
+        # The nodes' parameters, with the profile of the weights as every route lays it.
+        parameters = profiles.parameters_for(args.config, overrides, getattr(args, 'profile', 'auto'))
+        detector = node_config.frame_detector(parameters, overrides)
+        config = node_config.tracker_config(parameters, {'device': args.device})
         tqdm.write(f'{PROG}: detector {detector.describe()}')
         tracker = FrameTracker(config, build_embedder(config))
         tracker.expect_masks = False  # the masks come with their detections
@@ -254,7 +259,8 @@ def process_one(in_bag, out_dir, options):
 def batch_options(args, jobs):
     """The per-bag options of a batch (threads split among the jobs unless given)."""
     threads = args.threads or max(1, (os.cpu_count() or 1) // jobs)
-    return {'config': args.config, 'image_topic': args.image_topic, 'backend': args.backend,
+    return {'config': args.config, 'profile': args.profile, 'image_topic': args.image_topic,
+            'backend': args.backend,
             'weights': args.weights, 'device': args.device, 'max_frames': args.max_frames,
             'threads': threads, 'camera_rate': args.camera_rate, 'detect_every': args.detect_every,
             'detection_delay': args.detection_delay}

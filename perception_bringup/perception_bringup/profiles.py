@@ -58,10 +58,13 @@ def parameters_for(config, overrides=None, profile='auto', directory=None):
         params = {spec.name: spec.default for spec in MODEL_PARAMETERS}
         try:
             params.update(read_node_parameters(config, 'detector_node'))
-            params.update({k: v for k, v in (overrides or {}).items() if v})
+        except (ValueError, OSError):  # no usable file: the nodes report it
+            return config
+        params.update({k: v for k, v in (overrides or {}).items() if v})
+        try:
             weights = resolve(params)[1]
-        except (ValueError, OSError) as exc:
-            raise UserError(f'cannot choose the profile for {config}: {exc}') from None
+        except (ValueError, OSError, RuntimeError):  # bad weights: the detector says how to fix it
+            return config
         profile = profile_for(weights)
         if profile is None:
             return config
@@ -86,16 +89,3 @@ def merged_parameters(config, profile):
         target = merged.setdefault(node, {}).setdefault('ros__parameters', {})
         target.update(params)
     return merged
-
-
-def merge(config, profile, out_path):
-    """Write `config` with `profile`'s parameters laid over it (per node) to `out_path`."""
-    merged = _load(config)
-    for node, section in _load(profile).items():
-        params = (section or {}).get('ros__parameters', {})
-        target = merged.setdefault(node, {}).setdefault('ros__parameters', {})
-        target.update(params)
-    out_path = Path(out_path)
-    out_path.write_text(f'# {config} with the profile {profile} (written by perception-demo)\n'
-                        + yaml.safe_dump(merged, sort_keys=False))
-    return out_path

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ament_index_python.packages import PackageNotFoundError, get_package_prefix
 
-from perception_bringup import graph_spec
+from perception_bringup import graph_spec, profiles
 from perception_bringup.cli import UserError, user_errors
 from perception_bringup.processes import CLEAN_EXIT, stop_all
 
@@ -37,6 +37,9 @@ def add_graph_arguments(parser):
                         help='detector backend (maskrcnn, maskrcnn_v2, yolo, hog, auto); default: config')
     parser.add_argument('--weights', default=None, help='detector weights; default: config')
     parser.add_argument('--device', default=None, help='auto | cpu | cuda | cuda:N; default: config')
+    parser.add_argument('--profile', default='auto',
+                        help="parameter profile laid over --config: 'auto' (the one measured for the "
+                             "detector's weights, if any), 'none', or a file")
     parser.add_argument('--use-sim-time', action='store_true', help='nodes follow /clock')
     parser.add_argument('--no-autostart', dest='autostart', action='store_false',
                         help='leave the managed nodes unconfigured for an external lifecycle '
@@ -74,11 +77,18 @@ def executable_path(spec):
     return path
 
 
+def graph_overrides(args):
+    """The detector options given on the command line (they decide the profile too)."""
+    return {'backend': args.backend, 'weights': args.weights, 'device': args.device}
+
+
 def node_commands(args, params_dir):
     """(NodeSpec, argv) of every node of the graph the options describe; namespaced nodes'
     parameter files are written to ``params_dir`` (graph_spec.node_params_file)."""
     if not args.config.is_file():
         raise UserError(f'parameter file {args.config} does not exist')
+    config = args.parameters = profiles.parameters_for(args.config, graph_overrides(args),
+                                                       args.profile)
     try:
         cameras = graph_spec.parse_cameras(getattr(args, 'cameras', ''), args.image_topic)
     except ValueError as exc:
@@ -88,7 +98,7 @@ def node_commands(args, params_dir):
                              getattr(args, 'autostart', True), cameras)
     try:
         return [(s, [str(executable_path(s)), *s.arguments,
-                     *graph_spec.ros_args(s, graph_spec.node_params_file(s, args.config, params_dir))])
+                     *graph_spec.ros_args(s, graph_spec.node_params_file(s, config, params_dir))])
                 for s in specs]
     except ValueError as exc:  # no section of the file applies to a node
         raise UserError(str(exc)) from None
@@ -149,7 +159,7 @@ def _run(args, commands):
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     nodes = NodeProcesses(commands)
-    print(f'{PROG}: started {", ".join(nodes.procs)} with {args.config}', flush=True)
+    print(f'{PROG}: started {", ".join(nodes.procs)} with {args.parameters}', flush=True)
     died = watch(nodes, stop, getattr(args, 'respawn', True))
     forced = nodes.stop(args.stop_timeout)
     for name, code in died.items():

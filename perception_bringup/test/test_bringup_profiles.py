@@ -1,4 +1,4 @@
-"""Per-weights profiles laid over the parameter file, as the demo does."""
+"""Per-weights profiles laid over the parameter file (profiles.parameters_for, every route's)."""
 from pathlib import Path
 
 import pytest
@@ -13,7 +13,7 @@ from perception_maskrcnn.backends import person_checkpoint
 def test_people_checkpoint_profile_overrides_only_its_keys(tmp_path):
     profile = profiles.PROFILES[person_checkpoint.SHA256]
     assert profile == CONFIG_DIR / 'person_fall_detection.yaml' and profile.is_file()
-    merged = profiles.merge(DEFAULT_CONFIG, profile, tmp_path / 'parameters.yaml')
+    merged = profiles.parameters_for(DEFAULT_CONFIG, profile=profile, directory=tmp_path)
     wanted = yaml.safe_load(profile.read_text())
     base = yaml.safe_load(DEFAULT_CONFIG.read_text())
     detector = node_config.detector_parameters(merged)
@@ -32,7 +32,7 @@ def test_a_broken_profile_is_named(tmp_path):
     broken = tmp_path / 'broken.yaml'
     broken.write_text('detector_node: [unclosed\n')
     with pytest.raises(UserError, match=f'cannot read parameter file {broken}'):
-        profiles.merge(DEFAULT_CONFIG, broken, tmp_path / 'out.yaml')
+        profiles.parameters_for(DEFAULT_CONFIG, profile=broken, directory=tmp_path)
 
 
 def test_the_profile_is_picked_from_the_weights_file_before_loading(tmp_path, monkeypatch):

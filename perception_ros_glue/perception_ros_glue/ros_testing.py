@@ -99,14 +99,14 @@ class ToolProcess:
     a context manager, or ``close()`` it in a ``finally``: the process and its children are
     killed on every exit path."""
 
-    def __init__(self, argv, env=None):
+    def __init__(self, argv, env=None, cwd=None):
         path = shutil.which(argv[0])
         if path is None:
             raise FileNotFoundError(f'{argv[0]} is not on PATH (source scripts/env.sh)')
         self._log = tempfile.NamedTemporaryFile('w+', prefix=f'{Path(argv[0]).name}-',
                                                 suffix='.log')
         self.proc = popen_group([path, *argv[1:]], stdout=self._log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, env=env or dict(os.environ))
+                                stdin=subprocess.DEVNULL, env=env or dict(os.environ), cwd=cwd)
 
     def __enter__(self):
         return self
