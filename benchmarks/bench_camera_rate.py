@@ -176,8 +176,7 @@ def vtest_sequence(root):
     if weights is None or person_checkpoint.sha256_of(weights) != person_checkpoint.SHA256:
         raise SystemExit('the vtest group needs the people checkpoint (scripts/setup.sh fetches it)')
     folder = os.path.join(root, 'VTEST-PEOPLE')
-    config = profiles.merge(graph_spec.DEFAULT_CONFIG, profiles.profile_for(weights),
-                            os.path.join(root, 'vtest-people.yaml'))
+    config = profiles.parameters_for(graph_spec.DEFAULT_CONFIG, directory=root)
     settings = node_config.tracker_config(config).to_dict()
     if os.path.isfile(os.path.join(folder, 'gt', 'gt.txt')):
         return folder, settings
