@@ -5,9 +5,12 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
+@pytest.mark.slow  # the camera-rate benchmark in three modes: ~20 s here
 def test_bench_camera_rate_quick(tmp_path):
     out = tmp_path / 'camera_rate.json'
     proc = subprocess.run([sys.executable, os.path.join(REPO, 'benchmarks', 'bench_camera_rate.py'), '--quick',

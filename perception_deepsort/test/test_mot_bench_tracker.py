@@ -5,6 +5,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 #: IDF1 of our tracker on the --quick sequences (seed 1, 20 frames, 5 people / dashcam seed 1),
@@ -22,6 +24,7 @@ PEERS = {'boxmot ByteTrack', 'boxmot OC-SORT', 'boxmot BoT-SORT (no ReID, ECC)',
          'boxmot Deep OC-SORT (no ReID)', 'boxmot Hybrid-SORT (no ReID, ECC)'}
 
 
+@pytest.mark.slow  # the benchmark on two seed sets with the boxmot peers: ~50 s here
 def test_bench_tracker_quick(tmp_path):
     out = tmp_path / 'tracker.json'
     proc = subprocess.run([sys.executable, os.path.join(REPO, 'benchmarks', 'bench_tracker.py'), '--quick',
