@@ -9,7 +9,11 @@ from perception_ros_glue.detections import paste_mask
 @pytest.fixture(scope='module')
 def yolo_files(tmp_path_factory):
     """Untrained YOLOv5u detection and YOLOv8 segmentation checkpoints saved as loadable .pt files."""
+    import torch
     from ultralytics import YOLO
+    # Random weights drawn from torch's global generator: seeded, so the models do not depend
+    # on which tests ran before (one draw, after another order, detected nothing).
+    torch.manual_seed(0)
     folder = tmp_path_factory.mktemp('yolo')
     files = {'detect': folder / 'yolov5nu-random.pt', 'segment': folder / 'yolov8n-seg-random.pt'}
     YOLO('yolov5nu.yaml').save(files['detect'])
