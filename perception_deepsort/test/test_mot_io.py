@@ -39,6 +39,14 @@ def test_results_and_ground_truth_round_trip(tmp_path):
     np.testing.assert_allclose(gt[1].visibility, [0.5])
 
 
+def test_a_sequence_where_nothing_is_tracked_is_an_empty_file(tmp_path):
+    # Once a ValueError (reshape of size 0) with detections on every 3rd frame only.
+    path = str(tmp_path / 'res.txt')
+    io.write_results(path, [], [], np.zeros((0, 4)), [])
+    assert (tmp_path / 'res.txt').read_text() == ''
+    assert [len(f.ids) for f in io.group_by_frame(io.load_table(path), 2)] == [0, 0]
+
+
 def test_detections_ignore_class_column_and_keep_scores(tmp_path):
     (tmp_path / 'det').mkdir()
     (tmp_path / 'det' / 'det.txt').write_text('2,-1,1,2,3,4,0.3\n2,-1,5,5,10,20,0.8\n')

@@ -8,6 +8,7 @@ Layout: ``SEQ/seqinfo.ini``, ``SEQ/img1/000001.jpg ...``, ``SEQ/det/det.txt``
 
 import configparser
 import os
+import warnings
 from dataclasses import dataclass
 from typing import Dict, Iterator, List, Optional, Tuple
 
@@ -90,7 +91,9 @@ def load_table(path: str, min_columns: int = 7) -> np.ndarray:
     if not os.path.isfile(path):
         raise MotFormatError(f'{path}: not found')
     try:
-        table = np.loadtxt(path, delimiter=',', ndmin=2, dtype=np.float64)
+        with warnings.catch_warnings():  # an empty file is a valid result (nothing tracked)
+            warnings.filterwarnings('ignore', message='loadtxt: input contained no data')
+            table = np.loadtxt(path, delimiter=',', ndmin=2, dtype=np.float64)
     except ValueError as exc:
         raise MotFormatError(f'{path}: not a comma-separated MOTChallenge file ({exc})') from None
     if table.size == 0:
