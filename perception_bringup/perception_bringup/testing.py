@@ -96,6 +96,7 @@ class RunningGraph:
         # Tracks of each camera namespace ('' = the default camera's: the same list as tracks).
         self.tracks_by_camera = {ns: (self.tracks if not ns else []) for ns in cameras}
         self.process = None  # the perception-run-graph process
+        self.clock_sub = None  # the listener's /clock subscription
 
     def on_diagnostics(self, msg):
         """Keep each node's newest values and every stamp (the node's clock at publishing)."""
@@ -170,7 +171,7 @@ def running_graph(config, image_topic='/camera/image_raw', *graph_args, cameras=
     if '' in cameras:  # the default camera's fused detection frames (tracks/fused)
         fused_sub = node.create_subscription(TrackedObjectArray, '/tracks/fused',
                                              graph.fused.append, reliable)
-    node.create_subscription(Clock, '/clock', graph.clocks.append, 100)
+    graph.clock_sub = node.create_subscription(Clock, '/clock', graph.clocks.append, 100)
     node.create_subscription(DiagnosticArray, '/diagnostics', graph.on_diagnostics, reliable)
     stop = threading.Event()
     spinner = threading.Thread(target=lambda: [executor.spin_once(timeout_sec=0.05)
@@ -265,13 +266,15 @@ def play_bag(graph, bag, *args):
 def play_bags(graph, bags, *args, rate=0.5):
     """Play ``bags`` (one player each, e.g. one per camera) into ``graph`` at half speed (the
     nodes queue reliable inputs): the playback starts once every node of the graph reports a
-    matched publisher on its camera topic (and on /clock when ``--clock`` is given). Each
-    player must exit 0 without a traceback; returns their outputs."""
+    matched publisher on its camera topic (and, when ``--clock`` is given, on /clock, as does
+    the listener's /clock reader: a CI run lost every tick of a short bag to its late match).
+    Each player must exit 0 without a traceback; returns their outputs."""
     players = [start_player(bag, '--rate', str(rate), '--quiet', '--wait-for-subscribers', '60',
                             '--min-subscribers', '2', *args) for bag in bags]
     try:
         clock = '--clock' in args
-        assert wait_until(lambda: graph.inputs_matched(clock)
+        listening = lambda: not clock or graph.clock_sub.get_publisher_count() >= len(players)  # noqa: E731
+        assert wait_until(lambda: (graph.inputs_matched(clock) and listening())
                           or any(p.poll() is not None for p in players), 60), \
             f'the nodes never matched the players: {graph.diagnostics}'
         for player in players:
