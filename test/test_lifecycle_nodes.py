@@ -188,7 +188,8 @@ def test_tracker_tracks_only_while_active_and_autostart_reaches_active(peer):
         assert spin_until(executor, lambda: node.count_subscribers(f'{ns}/lc_auto_dets') == 1,
                           REPLY_S)
         assert auto_lifecycle.state() == 'active'
-        assert managed.stop(signal.SIGINT) == 0 and auto.stop(signal.SIGINT) == 0
+        assert managed.stop(signal.SIGINT) == 0, managed.output()
+        assert auto.stop(signal.SIGINT) == 0, auto.output()
     finally:
         managed.close()
         auto.close()
