@@ -106,10 +106,13 @@ class Player:
                 return False
             if self.clock_publisher:
                 self.clock_publisher.publish(Clock(clock=_time_msg(timestamp)))
+            # Taken before publishing: a 1 MB image's publish call can outlast the graph's
+            # answer, and a time taken after it made the demo's latencies negative once.
+            sent_ns = time.time_ns()
             self.publishers[connection.topic].publish(rawdata)
             if self.log_writer and self._has_header(connection.msgtype):
                 stamp = stamp_to_ns(header_from_cdr(rawdata).stamp)
-                self.log_writer.writerow((connection.topic, stamp, time.time_ns()))
+                self.log_writer.writerow((connection.topic, stamp, sent_ns))
             self.published += 1
             bar.update()
             if start_bag is None:
