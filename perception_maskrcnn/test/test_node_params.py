@@ -39,16 +39,18 @@ def test_a_wrong_type_names_the_parameter(tmp_path):
                  'detector_node:\n  ros__parameters:\n    score_threshold: high\n', PARAMETERS)
 
 
-def test_inference_threads_caps_opencv_and_zero_leaves_the_default():
+def test_inference_threads_caps_opencv_and_torch_and_zero_leaves_the_default():
     import cv2
+    import torch
 
     from perception_maskrcnn.frame_detector import limit_inference_threads
 
-    before = cv2.getNumThreads()
+    before = cv2.getNumThreads(), torch.get_num_threads()
     try:
         limit_inference_threads(0)
-        assert cv2.getNumThreads() == before
+        assert (cv2.getNumThreads(), torch.get_num_threads()) == before
         limit_inference_threads(1)
-        assert cv2.getNumThreads() == 1
-    finally:
-        cv2.setNumThreads(before)
+        assert (cv2.getNumThreads(), torch.get_num_threads()) == (1, 1)
+    finally:  # process-wide state: later tests in this process must not inherit one thread
+        cv2.setNumThreads(before[0])
+        torch.set_num_threads(before[1])
