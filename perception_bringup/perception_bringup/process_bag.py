@@ -21,7 +21,6 @@ import sys
 import time
 from pathlib import Path
 
-import cv2
 import numpy as np
 import torch
 from rclpy.serialization import deserialize_message, serialize_message
@@ -35,6 +34,7 @@ from perception_deepsort.deep_sort import build_embedder
 from perception_deepsort.frame_tracker import TRACKS, FrameTracker, track_offline
 from perception_deepsort.track_drawing import TrackDrawer
 from perception_deepsort.track_conversions import confirmed_detections, tracks_to_msg
+from perception_maskrcnn.frame_detector import limit_inference_threads
 from perception_ros_glue.image_conversion import (ImageConversionError, array_to_image,
                                                   compressed_to_rgb, image_to_rgb)
 from perception_ros_glue.ros_conversions import (detections_from_msg, detections_to_msgs,
@@ -103,8 +103,7 @@ def make_deterministic(threads):
     np.random.seed(0)
     torch.manual_seed(0)
     torch.use_deterministic_algorithms(True, warn_only=True)
-    torch.set_num_threads(threads)
-    cv2.setNumThreads(threads)
+    limit_inference_threads(threads)
 
 
 def image_connection(reader, topic):
